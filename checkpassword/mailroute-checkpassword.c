@@ -1,0 +1,336 @@
+/* mailroute-checkpassword: Dovecot 2.3's checkpassword protocol (SPEC 7)
+   over the mailroute core.
+
+   Dovecot forks it from the auth process (as the dovecot user) with the
+   reply program as the last argument, writes user\0password\0timestamp\0
+   to fd 3 and reads the reply program's fd 4. We verify, export the
+   account's fields as environment variables and exec the reply program,
+   or exit with the status Dovecot maps to the right result. */
+
+#include "mailroute-auth-config.h"
+#include "mr-admission.h"
+#include "mr-config.h"
+#include "mr-db.h"
+#include "mr-password.h"
+#include "mr-userdb-fields.h"
+
+#include <sodium.h>
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define EXIT_LOGIN_FAILED 1
+#define EXIT_PROTOCOL_MISUSE 2
+#define EXIT_USER_UNKNOWN 3
+#define EXIT_TEMPFAIL 111
+
+#define REQUEST_FD 3
+/* Dovecot's CHECKPASSWORD_MAX_REQUEST_LEN */
+#define REQUEST_MAX_SIZE 512
+
+struct request {
+	/* one byte more than allowed, to detect oversize input */
+	char data[REQUEST_MAX_SIZE + 1];
+	size_t size;
+	const char *user;
+	const char *password;
+};
+
+static bool verbose;
+
+static void log_line(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Dovecot logs what the child writes to stderr: one line per event,
+   never a password or a hash. */
+static void log_line(const char *fmt, ...)
+{
+	va_list args;
+
+	fputs("mailroute-checkpassword: ", stderr);
+	va_start(args, fmt);
+	vfprintf(stderr, fmt, args);
+	va_end(args);
+	fputc('\n', stderr);
+}
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+"Usage: mailroute-checkpassword [-c FILE] [-v] REPLY-PROGRAM [ARGS...]\n"
+"\n"
+"Dovecot 2.3 checkpassword program for mailroute accounts. Reads\n"
+"user\\0password\\0timestamp\\0 from fd 3, verifies it against the\n"
+"mailroute MariaDB database and execs REPLY-PROGRAM with USER, HOME and\n"
+"the userdb fields in its environment.\n"
+"\n"
+"  -c FILE    configuration file (default %s)\n"
+"  -v         log why each login or lookup failed to stderr\n"
+"  -h, --help, -V, --version\n"
+"\n"
+"Environment: AUTHORIZED=1 asks for a userdb lookup (no password check);\n"
+"CREDENTIALS_LOOKUP=1 is refused (Django hashes are not Dovecot schemes).\n"
+"\n"
+"Exit status:\n"
+"  login:   1 wrong password, unknown or disabled user; 2 protocol misuse;\n"
+"           111 temporary failure (database down, configuration error)\n"
+"  userdb:  3 unknown user; 111 temporary failure\n"
+"  success: the reply program's status (Dovecot expects 0 for a login,\n"
+"           2 for a userdb lookup, as checkpassword-reply does).\n",
+		MR_CONFIG_DEFAULT_PATH);
+}
+
+static int read_request(struct request *request)
+{
+	char *nul;
+
+	request->size = 0;
+	for (;;) {
+		ssize_t ret = read(REQUEST_FD, request->data + request->size,
+				   sizeof(request->data) - request->size);
+
+		if (ret < 0 && errno == EINTR)
+			continue;
+		if (ret < 0) {
+			log_line("read(fd %d) failed: %s", REQUEST_FD,
+				 strerror(errno));
+			return -1;
+		}
+		if (ret == 0)
+			break;
+		request->size += (size_t)ret;
+		if (request->size > REQUEST_MAX_SIZE) {
+			log_line("request on fd %d longer than %d bytes",
+				 REQUEST_FD, REQUEST_MAX_SIZE);
+			return -1;
+		}
+	}
+	/* user \0 password \0 [timestamp \0] */
+	nul = memchr(request->data, '\0', request->size);
+	if (nul == NULL ||
+	    memchr(nul + 1, '\0', request->size - (size_t)(nul + 1 - request->data)) == NULL) {
+		log_line("malformed request on fd %d", REQUEST_FD);
+		return -1;
+	}
+	request->user = request->data;
+	request->password = nul + 1;
+	return 0;
+}
+
+/* Dovecot splits the reply at TAB and unescapes \001-sequences, but
+   checkpassword-reply copies values verbatim: escape them here
+   (str_tabescape's rules) so userdb_import's TABs survive. */
+static char *tab_escape(const char *value)
+{
+	char *escaped = malloc(strlen(value) * 2 + 1), *out = escaped;
+
+	if (escaped == NULL)
+		return NULL;
+	for (; *value != '\0'; value++) {
+		switch (*value) {
+		case '\001': *out++ = '\001'; *out++ = '1'; break;
+		case '\t': *out++ = '\001'; *out++ = 't'; break;
+		case '\r': *out++ = '\001'; *out++ = 'r'; break;
+		case '\n': *out++ = '\001'; *out++ = 'n'; break;
+		default: *out++ = *value;
+		}
+	}
+	*out = '\0';
+	return escaped;
+}
+
+static int export_field(char *extra, size_t extra_size, const char *name,
+			const char *value)
+{
+	char env_name[64];
+	char *escaped = tab_escape(value);
+	int ret;
+
+	snprintf(env_name, sizeof(env_name), "userdb_%s", name);
+	ret = escaped == NULL ? -1 : setenv(env_name, escaped, 1);
+	free(escaped);
+	if (ret < 0)
+		return -1;
+	if (extra[0] != '\0')
+		strncat(extra, " ", extra_size - strlen(extra) - 1);
+	strncat(extra, env_name, extra_size - strlen(extra) - 1);
+	return 0;
+}
+
+/* USER is the canonical user; HOME and the rest become userdb fields
+   through checkpassword-reply (userdb_ prefix: prefetched after a login,
+   taken as the lookup's result in userdb mode). */
+static int export_userdb(const struct mr_config *config,
+			 const struct mr_account *account, bool userdb_mode)
+{
+	struct mr_userdb_fields fields;
+	struct mr_field list[MR_USERDB_FIELD_MAX];
+	struct mr_error error;
+	char extra[256] = "";
+	unsigned int count;
+	int ret = 0;
+
+	if (mr_userdb_fields_build(config, account, &fields, &error) < 0) {
+		log_line("%s", error.message);
+		return -1;
+	}
+	if (fields.continuity_withheld && verbose) {
+		log_line("account %llu is hosted and continuity: "
+			 "no autoexpunge", (unsigned long long)account->account_id);
+	}
+	count = mr_userdb_fields_list(&fields, list);
+	if (setenv("USER", fields.user, 1) < 0 ||
+	    setenv("HOME", fields.home, 1) < 0)
+		ret = -1;
+	/* "home" went out as HOME */
+	for (unsigned int i = 1; i < count && ret == 0; i++)
+		ret = export_field(extra, sizeof(extra), list[i].name,
+				   list[i].value);
+	if (ret == 0 && userdb_mode)
+		ret = export_field(extra, sizeof(extra), "user", fields.user);
+	if (ret == 0 && setenv("EXTRA", extra, 1) < 0)
+		ret = -1;
+	if (ret == 0 && userdb_mode && setenv("AUTHORIZED", "2", 1) < 0)
+		ret = -1;
+	if (ret < 0)
+		log_line("setting the reply environment failed: %s",
+			 strerror(errno));
+	mr_userdb_fields_free(&fields);
+	return ret;
+}
+
+static int run_login(struct mr_db *db, const struct mr_config *config,
+		     const struct request *request, struct mr_match *match)
+{
+	struct mr_error error;
+
+	switch (mr_admission_login(db, config, request->user,
+				   request->password, match, &error)) {
+	case MR_LOGIN_OK:
+		return 0;
+	case MR_LOGIN_TEMPFAIL:
+		log_line("login %s: %s", request->user, error.message);
+		return EXIT_TEMPFAIL;
+	case MR_LOGIN_DISABLED:
+	case MR_LOGIN_FAILED:
+		if (verbose)
+			log_line("login %s refused: %s", request->user,
+				 error.message);
+		return EXIT_LOGIN_FAILED;
+	}
+	return EXIT_TEMPFAIL;
+}
+
+static int run_userdb(struct mr_db *db, const struct mr_config *config,
+		      const struct request *request, struct mr_match *match)
+{
+	struct mr_error error;
+
+	switch (mr_admission_recipient(db, config, request->user, match,
+				       &error)) {
+	case MR_DB_FOUND:
+		return 0;
+	case MR_DB_NOT_FOUND:
+		if (verbose)
+			log_line("lookup %s: %s", request->user, error.message);
+		return EXIT_USER_UNKNOWN;
+	case MR_DB_FAILED:
+		log_line("lookup %s: %s", request->user, error.message);
+		return EXIT_TEMPFAIL;
+	}
+	return EXIT_TEMPFAIL;
+}
+
+static bool env_is(const char *name, const char *value)
+{
+	const char *env = getenv(name);
+
+	return env != NULL && strcmp(env, value) == 0;
+}
+
+int main(int argc, char *argv[])
+{
+	static const struct option long_options[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 }
+	};
+	const char *config_path = MR_CONFIG_DEFAULT_PATH;
+	struct mr_config *config;
+	struct mr_db *db;
+	struct mr_error error;
+	struct mr_match match;
+	struct request request;
+	bool userdb_mode;
+	int opt, status;
+
+	/* '+': options end at the reply program, whose own options follow */
+	while ((opt = getopt_long(argc, argv, "+c:hvV", long_options,
+				  NULL)) != -1) {
+		switch (opt) {
+		case 'c':
+			config_path = optarg;
+			break;
+		case 'v':
+			verbose = true;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		case 'V':
+			printf("mailroute-checkpassword %s\n", PACKAGE_VERSION);
+			return 0;
+		default:
+			usage(stderr);
+			return EXIT_PROTOCOL_MISUSE;
+		}
+	}
+	if (optind >= argc) {
+		log_line("no reply program given (Dovecot appends it)");
+		return EXIT_PROTOCOL_MISUSE;
+	}
+	userdb_mode = env_is("AUTHORIZED", "1");
+	if (env_is("CREDENTIALS_LOOKUP", "1")) {
+		log_line("credentials lookups are not supported: use a "
+			 "plaintext mechanism (PLAIN, LOGIN) with this passdb");
+		return EXIT_PROTOCOL_MISUSE;
+	}
+	if (read_request(&request) < 0)
+		return EXIT_PROTOCOL_MISUSE;
+
+	if (mr_password_init() < 0) {
+		log_line("libsodium initialisation failed");
+		sodium_memzero(&request, sizeof(request));
+		return EXIT_TEMPFAIL;
+	}
+	if (mr_config_load(config_path, &config, &error) < 0) {
+		log_line("%s", error.message);
+		sodium_memzero(&request, sizeof(request));
+		return EXIT_TEMPFAIL;
+	}
+	db = mr_db_create(config);
+	if (db == NULL)
+		status = EXIT_TEMPFAIL;
+	else if (userdb_mode)
+		status = run_userdb(db, config, &request, &match);
+	else
+		status = run_login(db, config, &request, &match);
+	sodium_memzero(&request, sizeof(request));
+	mr_db_destroy(&db);
+
+	if (status == 0 && export_userdb(config, &match.account,
+					 userdb_mode) < 0)
+		status = EXIT_TEMPFAIL;
+	mr_account_wipe(&match.account);
+	mr_config_free(&config);
+	if (status != 0)
+		return status;
+
+	execv(argv[optind], &argv[optind]);
+	log_line("execv(%s) failed: %s", argv[optind], strerror(errno));
+	return EXIT_TEMPFAIL;
+}

@@ -1,0 +1,292 @@
+/* mailroute-auth: the operator's tool. Shows what the userdb would answer
+   for an address and why, checks the configuration and database, and
+   tests a password against a stored Django hash. */
+
+#include "mailroute-auth-config.h"
+#include "mr-admission.h"
+#include "mr-config.h"
+#include "mr-db.h"
+#include "mr-password.h"
+#include "mr-text.h"
+#include "mr-userdb-fields.h"
+
+#include <sodium.h>
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define EXIT_FOUND 0
+#define EXIT_REFUSED 1
+#define EXIT_USAGE 2
+#define EXIT_DB_FAILURE 3
+
+/* pw-test, as doveadm pw -t */
+#define EXIT_PW_MATCH 0
+#define EXIT_PW_MISMATCH 1
+#define EXIT_PW_UNVERIFIABLE 2
+
+#define PASSWORD_MAX 4096
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+"Usage: mailroute-auth [-c FILE] COMMAND [ARGS]\n"
+"\n"
+"Commands:\n"
+"  lookup USER@DOMAIN   what the userdb returns for this address and which\n"
+"                       rule matched, or why it is refused\n"
+"                       exit: 0 found, 1 unknown or refused, 2 usage or\n"
+"                       configuration error, 3 database failure or data error\n"
+"  check-config         parse the configuration and connect to the database\n"
+"                       exit: 0 ok, 2 configuration error, 3 database failure\n"
+"  pw-test HASH | pw-test -f FILE\n"
+"                       verify the password read from standard input (one\n"
+"                       line) against a stored Django hash\n"
+"                       exit: 0 match, 1 mismatch, 2 unsupported or\n"
+"                       malformed hash (reason on stderr)\n"
+"\n"
+"  -c FILE   configuration file (default %s)\n"
+"  -h, --help, -V, --version\n",
+		MR_CONFIG_DEFAULT_PATH);
+}
+
+static struct mr_config *load_config(const char *path)
+{
+	struct mr_config *config;
+	struct mr_error error;
+
+	if (mr_config_load(path, &config, &error) < 0) {
+		fprintf(stderr, "mailroute-auth: %s\n", error.message);
+		return NULL;
+	}
+	return config;
+}
+
+static void print_fields(const struct mr_config *config,
+			 const struct mr_account *account, int *status)
+{
+	struct mr_userdb_fields fields;
+	struct mr_field list[MR_USERDB_FIELD_MAX];
+	struct mr_error error;
+	unsigned int count;
+
+	if (mr_userdb_fields_build(config, account, &fields, &error) < 0) {
+		printf("refused: %s\n", error.message);
+		*status = EXIT_DB_FAILURE;
+		return;
+	}
+	printf("user\t%s\n", fields.user);
+	count = mr_userdb_fields_list(&fields, list);
+	for (unsigned int i = 0; i < count; i++) {
+		/* one line per import, as Dovecot splits them */
+		if (strcmp(list[i].name, "userdb_import") == 0) {
+			char *imports = strdup(list[i].value), *save = NULL;
+
+			for (char *item = strtok_r(imports, "\t", &save);
+			     item != NULL; item = strtok_r(NULL, "\t", &save))
+				printf("%s\t%s\n", list[i].name, item);
+			free(imports);
+		} else {
+			printf("%s\t%s\n", list[i].name, list[i].value);
+		}
+	}
+	if (fields.continuity_withheld)
+		printf("note\thosted and continuity: hosted wins, no autoexpunge\n");
+	mr_userdb_fields_free(&fields);
+}
+
+static int cmd_lookup(const struct mr_config *config, const char *name)
+{
+	struct mr_db *db = mr_db_create(config);
+	struct mr_match match;
+	struct mr_error error;
+	char rule[64];
+	int status = EXIT_FOUND;
+
+	if (db == NULL)
+		return EXIT_DB_FAILURE;
+	switch (mr_resolve_recipient(db, config->recipient_delimiter, name,
+				     &match, &error)) {
+	case MR_DB_FAILED:
+		printf("error: %s\n", error.message);
+		status = EXIT_DB_FAILURE;
+		break;
+	case MR_DB_NOT_FOUND:
+		printf("unknown: %s\n", error.message);
+		status = EXIT_REFUSED;
+		break;
+	case MR_DB_FOUND: {
+		const struct mr_account *account = &match.account;
+
+		printf("address\t%s\n", name);
+		printf("matched\t%s (%s)\n", mr_match_rule(&match, rule, sizeof(rule)),
+		       match.matched_localpart);
+		printf("account\t%llu\n", (unsigned long long)account->account_id);
+		printf("active\t%s\nhosted\t%s\ncontinuity\t%s\n",
+		       account->is_active ? "yes" : "no",
+		       account->hosted ? "yes" : "no",
+		       account->continuity ? "yes" : "no");
+		printf("password\t%s\n", mr_password_format(account->password));
+		if (!mr_account_may_receive(account)) {
+			printf("refused: neither hosted nor continuity\n");
+			status = EXIT_REFUSED;
+			break;
+		}
+		if (!mr_account_may_login(account))
+			printf("login\trefused (user is not active; mail is still delivered)\n");
+		print_fields(config, account, &status);
+		break;
+	}
+	}
+	mr_account_wipe(&match.account);
+	mr_db_destroy(&db);
+	return status;
+}
+
+static int cmd_check_config(const struct mr_config *config)
+{
+	struct mr_db *db = mr_db_create(config);
+	struct mr_match match;
+	struct mr_error error;
+	int status = EXIT_FOUND;
+
+	/* A lookup of an address no account has proves the connection, the
+	   grants and the login view in one step. */
+	if (db == NULL ||
+	    mr_resolve_login(db, "check-config@invalid", &match,
+			     &error) == MR_DB_FAILED) {
+		fprintf(stderr, "mailroute-auth: database: %s\n",
+			db == NULL ? "out of memory" : error.message);
+		status = EXIT_DB_FAILURE;
+	} else {
+		printf("%s: ok\n", config->path);
+	}
+	mr_account_wipe(&match.account);
+	mr_db_destroy(&db);
+	return status;
+}
+
+static int read_password(char *buf, size_t size)
+{
+	size_t len;
+
+	if (fgets(buf, (int)size, stdin) == NULL) {
+		buf[0] = '\0';
+		return feof(stdin) ? 0 : -1;
+	}
+	len = strlen(buf);
+	if (len > 0 && buf[len - 1] == '\n')
+		buf[--len] = '\0';
+	else if (!feof(stdin))
+		return -1;
+	if (len > 0 && buf[len - 1] == '\r')
+		buf[--len] = '\0';
+	return 0;
+}
+
+static int cmd_pw_test(const struct mr_config *config, int argc, char *argv[])
+{
+	char password[PASSWORD_MAX];
+	char *stored = NULL;
+	struct mr_error error;
+	enum mr_password_result result;
+	const char *reason;
+
+	if (argc == 3 && strcmp(argv[1], "-f") == 0) {
+		if (mr_read_small_file(argv[2], 4096, &stored, &error) < 0) {
+			fprintf(stderr, "mailroute-auth: %s\n", error.message);
+			return EXIT_PW_UNVERIFIABLE;
+		}
+		stored[strcspn(stored, "\r\n")] = '\0';
+	} else if (argc == 2) {
+		stored = strdup(argv[1]);
+	} else {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	if (stored == NULL || read_password(password, sizeof(password)) < 0) {
+		fprintf(stderr, "mailroute-auth: cannot read the password\n");
+		free(stored);
+		return EXIT_PW_UNVERIFIABLE;
+	}
+	result = mr_password_verify(&config->hash, password, stored, &reason);
+	sodium_memzero(password, sizeof(password));
+	sodium_memzero(stored, strlen(stored));
+	free(stored);
+	switch (result) {
+	case MR_PASSWORD_MATCH:
+		printf("match\n");
+		return EXIT_PW_MATCH;
+	case MR_PASSWORD_MISMATCH:
+		printf("mismatch\n");
+		return EXIT_PW_MISMATCH;
+	default:
+		fprintf(stderr, "mailroute-auth: %s\n", reason);
+		return EXIT_PW_UNVERIFIABLE;
+	}
+}
+
+int main(int argc, char *argv[])
+{
+	static const struct option long_options[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 }
+	};
+	const char *config_path = MR_CONFIG_DEFAULT_PATH;
+	struct mr_config *config;
+	const char *command;
+	int opt, status;
+
+	while ((opt = getopt_long(argc, argv, "+c:hV", long_options,
+				  NULL)) != -1) {
+		switch (opt) {
+		case 'c':
+			config_path = optarg;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		case 'V':
+			printf("mailroute-auth %s\n", PACKAGE_VERSION);
+			return 0;
+		default:
+			usage(stderr);
+			return EXIT_USAGE;
+		}
+	}
+	if (optind >= argc) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	command = argv[optind];
+	if (mr_password_init() < 0) {
+		fprintf(stderr, "mailroute-auth: libsodium initialisation failed\n");
+		return EXIT_USAGE;
+	}
+
+	/* pw-test needs only the hash caps: it runs without a configuration
+	   file when none is installed. */
+	if (strcmp(command, "pw-test") == 0 && access(config_path, F_OK) != 0)
+		config = mr_config_new_defaults();
+	else
+		config = load_config(config_path);
+	if (config == NULL)
+		return EXIT_USAGE;
+
+	if (strcmp(command, "lookup") == 0 && argc - optind == 2)
+		status = cmd_lookup(config, argv[optind + 1]);
+	else if (strcmp(command, "check-config") == 0 && argc - optind == 1)
+		status = cmd_check_config(config);
+	else if (strcmp(command, "pw-test") == 0)
+		status = cmd_pw_test(config, argc - optind, argv + optind);
+	else {
+		usage(stderr);
+		status = EXIT_USAGE;
+	}
+	mr_config_free(&config);
+	return status;
+}

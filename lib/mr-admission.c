@@ -1,0 +1,93 @@
+#include "mr-admission.h"
+#include "mr-password.h"
+
+enum mr_login_result mr_admission_login(struct mr_db *db,
+					const struct mr_config *config,
+					const char *name,
+					const char *password,
+					struct mr_match *match_r,
+					struct mr_error *error)
+{
+	const struct mr_account *account = &match_r->account;
+	enum mr_password_result verified;
+	const char *reason;
+
+	switch (mr_resolve_login(db, name, match_r, error)) {
+	case MR_DB_FAILED:
+		return MR_LOGIN_TEMPFAIL;
+	case MR_DB_NOT_FOUND:
+		mr_password_verify_dummy(&config->hash, password);
+		return MR_LOGIN_FAILED;
+	case MR_DB_FOUND:
+		break;
+	}
+
+	verified = mr_password_verify(&config->hash, password,
+				      account->password, &reason);
+	switch (verified) {
+	case MR_PASSWORD_MATCH:
+		break;
+	case MR_PASSWORD_MISMATCH:
+		mr_error_set(error, "password mismatch (account %llu)",
+			     (unsigned long long)account->account_id);
+		return MR_LOGIN_FAILED;
+	case MR_PASSWORD_ERROR:
+		mr_error_set(error, "account %llu: %s",
+			     (unsigned long long)account->account_id, reason);
+		return MR_LOGIN_TEMPFAIL;
+	case MR_PASSWORD_UNUSABLE:
+	case MR_PASSWORD_MALFORMED:
+	case MR_PASSWORD_TOO_COSTLY:
+		mr_password_verify_dummy(&config->hash, password);
+		mr_error_set(error, "account %llu: stored hash not verified: %s",
+			     (unsigned long long)account->account_id, reason);
+		return MR_LOGIN_FAILED;
+	}
+
+	if (!account->is_active) {
+		mr_error_set(error, "account %llu: user is not active",
+			     (unsigned long long)account->account_id);
+		return MR_LOGIN_DISABLED;
+	}
+	if (!mr_account_may_login(account)) {
+		mr_error_set(error, "account %llu: neither hosted nor continuity",
+			     (unsigned long long)account->account_id);
+		return MR_LOGIN_DISABLED;
+	}
+	return MR_LOGIN_OK;
+}
+
+enum mr_db_result mr_admission_recipient(struct mr_db *db,
+					 const struct mr_config *config,
+					 const char *name,
+					 struct mr_match *match_r,
+					 struct mr_error *error)
+{
+	enum mr_db_result ret;
+
+	ret = mr_resolve_recipient(db, config->recipient_delimiter, name,
+				   match_r, error);
+	if (ret != MR_DB_FOUND)
+		return ret;
+	if (!mr_account_may_receive(&match_r->account)) {
+		mr_error_set(error, "account %llu: neither hosted nor continuity",
+			     (unsigned long long)match_r->account.account_id);
+		return MR_DB_NOT_FOUND;
+	}
+	return MR_DB_FOUND;
+}
+
+const char *mr_login_result_name(enum mr_login_result result)
+{
+	switch (result) {
+	case MR_LOGIN_TEMPFAIL:
+		return "temporary failure";
+	case MR_LOGIN_FAILED:
+		return "failed";
+	case MR_LOGIN_DISABLED:
+		return "disabled";
+	case MR_LOGIN_OK:
+		return "ok";
+	}
+	return "?";
+}

@@ -1,0 +1,581 @@
+#include "mr-config.h"
+#include "mr-address.h"
+#include "mr-text.h"
+
+#include <sodium.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define MR_CONFIG_MAX_FILE_SIZE (64 * 1024)
+
+static const char *const default_continuity_mailboxes =
+	"inbox Drafts Quarantine Quarantine.Spam Quarantine.BadHeaders "
+	"Quarantine.BannedFiles Quarantine.Blocked Quarantine.Virus Trash Sent";
+
+enum mr_config_value_type {
+	MR_CONFIG_STRING,
+	MR_CONFIG_UINT,
+};
+
+struct mr_config_parser {
+	struct mr_config *config;
+	const char *source;
+	unsigned int line;
+	bool seen_password;
+	bool seen_password_file;
+	struct mr_error *error;
+};
+
+typedef int mr_config_setter_t(struct mr_config_parser *parser,
+			       const char *key, const char *value);
+
+struct mr_config_key {
+	const char *name;
+	mr_config_setter_t *set;
+	/* for the generic number setter */
+	size_t uint_offset;
+	bool uint_is_int;
+	unsigned long uint_min, uint_max;
+	bool seen;
+};
+
+static int parse_error(struct mr_config_parser *parser, const char *key,
+		       const char *reason)
+{
+	mr_error_set(parser->error, "%s:%u: %s: %s", parser->source,
+		     parser->line, key, reason);
+	return -1;
+}
+
+static int replace_string(char **dest, const char *value)
+{
+	char *copy = strdup(value);
+
+	if (copy == NULL)
+		return -1;
+	free(*dest);
+	*dest = copy;
+	return 0;
+}
+
+static int set_string_or_fail(struct mr_config_parser *parser, char **dest,
+			      const char *key, const char *value)
+{
+	if (replace_string(dest, value) < 0)
+		return parse_error(parser, key, "out of memory");
+	return 0;
+}
+
+static int set_db_hosts(struct mr_config_parser *parser, const char *key,
+			const char *value)
+{
+	struct mr_config *config = parser->config;
+	char *words = strdup(value), *save = NULL, *word;
+
+	if (words == NULL)
+		return parse_error(parser, key, "out of memory");
+	for (word = strtok_r(words, " \t,", &save); word != NULL;
+	     word = strtok_r(NULL, " \t,", &save)) {
+		struct mr_db_host *hosts, *host;
+		char *colon = strrchr(word, ':');
+		unsigned long port = 0;
+
+		if (colon != NULL) {
+			*colon = '\0';
+			if (!mr_parse_ulong(colon + 1, 1, 65535, &port)) {
+				free(words);
+				return parse_error(parser, key,
+					"port must be a number 1-65535");
+			}
+		}
+		if (word[0] == '\0') {
+			free(words);
+			return parse_error(parser, key, "empty host name");
+		}
+		hosts = realloc(config->db_hosts,
+				(config->db_hosts_count + 1) * sizeof(*hosts));
+		if (hosts == NULL) {
+			free(words);
+			return parse_error(parser, key, "out of memory");
+		}
+		config->db_hosts = hosts;
+		host = &hosts[config->db_hosts_count];
+		host->name = strdup(word);
+		host->port = (unsigned int)port;
+		if (host->name == NULL) {
+			free(words);
+			return parse_error(parser, key, "out of memory");
+		}
+		config->db_hosts_count++;
+	}
+	free(words);
+	if (config->db_hosts_count == 0)
+		return parse_error(parser, key, "no host given");
+	return 0;
+}
+
+static int set_db_socket(struct mr_config_parser *parser, const char *key,
+			 const char *value)
+{
+	if (value[0] != '/')
+		return parse_error(parser, key, "must be an absolute path");
+	return set_string_or_fail(parser, &parser->config->db_socket, key,
+				  value);
+}
+
+static int set_db_name(struct mr_config_parser *parser, const char *key,
+		       const char *value)
+{
+	if (value[0] == '\0')
+		return parse_error(parser, key, "must not be empty");
+	return set_string_or_fail(parser, &parser->config->db_name, key, value);
+}
+
+static int set_db_user(struct mr_config_parser *parser, const char *key,
+		       const char *value)
+{
+	if (value[0] == '\0')
+		return parse_error(parser, key, "must not be empty");
+	return set_string_or_fail(parser, &parser->config->db_user, key, value);
+}
+
+static void wipe_string(char **str)
+{
+	if (*str != NULL) {
+		sodium_memzero(*str, strlen(*str));
+		free(*str);
+		*str = NULL;
+	}
+}
+
+static int set_db_password(struct mr_config_parser *parser, const char *key,
+			   const char *value)
+{
+	char *copy;
+
+	if (parser->seen_password_file)
+		return parse_error(parser, key,
+				   "db_password_file is already set");
+	parser->seen_password = true;
+	copy = strdup(value);
+	if (copy == NULL)
+		return parse_error(parser, key, "out of memory");
+	wipe_string(&parser->config->db_password);
+	parser->config->db_password = copy;
+	return 0;
+}
+
+/* The password file holds the password on its first line; the trailing
+   newline is not part of it. Read in full here because the module reads
+   its configuration as root, before privileges are dropped. */
+static int set_db_password_file(struct mr_config_parser *parser,
+				const char *key, const char *value)
+{
+	char buf[1024];
+	ssize_t len;
+	int fd;
+	char *end;
+
+	if (parser->seen_password)
+		return parse_error(parser, key, "db_password is already set");
+	parser->seen_password_file = true;
+	if (value[0] != '/')
+		return parse_error(parser, key, "must be an absolute path");
+	fd = open(value, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0) {
+		char reason[PATH_MAX + 64];
+
+		snprintf(reason, sizeof(reason), "open(%s) failed: %s", value,
+			 strerror(errno));
+		return parse_error(parser, key, reason);
+	}
+	len = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (len < 0) {
+		sodium_memzero(buf, sizeof(buf));
+		return parse_error(parser, key, "read failed");
+	}
+	buf[len] = '\0';
+	end = strpbrk(buf, "\r\n");
+	if (end != NULL)
+		*end = '\0';
+	else if ((size_t)len == sizeof(buf) - 1) {
+		sodium_memzero(buf, sizeof(buf));
+		return parse_error(parser, key, "password file too large");
+	}
+	wipe_string(&parser->config->db_password);
+	parser->config->db_password = strdup(buf);
+	sodium_memzero(buf, sizeof(buf));
+	if (parser->config->db_password == NULL)
+		return parse_error(parser, key, "out of memory");
+	return 0;
+}
+
+static int set_db_tls(struct mr_config_parser *parser, const char *key,
+		      const char *value)
+{
+	static const char *const names[] = {
+		[MR_DB_TLS_OFF] = "off",
+		[MR_DB_TLS_PREFERRED] = "preferred",
+		[MR_DB_TLS_REQUIRED] = "required",
+		[MR_DB_TLS_VERIFY] = "verify",
+	};
+
+	for (unsigned int i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		if (strcmp(value, names[i]) == 0) {
+			parser->config->db_tls = (enum mr_db_tls)i;
+			return 0;
+		}
+	}
+	return parse_error(parser, key,
+			   "must be off, preferred, required or verify");
+}
+
+static int set_db_tls_ca(struct mr_config_parser *parser, const char *key,
+			 const char *value)
+{
+	if (value[0] != '/')
+		return parse_error(parser, key, "must be an absolute path");
+	return set_string_or_fail(parser, &parser->config->db_tls_ca, key,
+				  value);
+}
+
+/* Mail and index roots are absolute, without a trailing slash, so that
+   paths are byte-identical to the legacy query's. */
+static int set_root(struct mr_config_parser *parser, char **dest,
+		    const char *key, const char *value)
+{
+	size_t len = strlen(value);
+
+	if (value[0] != '/' || len < 2)
+		return parse_error(parser, key,
+				   "must be an absolute path other than /");
+	if (value[len - 1] == '/')
+		return parse_error(parser, key,
+				   "must not end with '/'");
+	if (!mr_text_is_printable(value) || strchr(value, ':') != NULL)
+		return parse_error(parser, key,
+				   "must not contain control characters or ':'");
+	return set_string_or_fail(parser, dest, key, value);
+}
+
+static int set_mail_root(struct mr_config_parser *parser, const char *key,
+			 const char *value)
+{
+	return set_root(parser, &parser->config->mail_root, key, value);
+}
+
+static int set_index_root(struct mr_config_parser *parser, const char *key,
+			  const char *value)
+{
+	return set_root(parser, &parser->config->index_root, key, value);
+}
+
+static int set_recipient_delimiter(struct mr_config_parser *parser,
+				   const char *key, const char *value)
+{
+	if (strlen(value) > MR_MAX_DELIMITERS)
+		return parse_error(parser, key, "at most 7 delimiters");
+	for (const char *p = value; *p != '\0'; p++) {
+		if (*p <= ' ' || *p >= 0x7f || *p == '@')
+			return parse_error(parser, key,
+				"must be printable ASCII characters other than '@'");
+		if (strchr(p + 1, *p) != NULL)
+			return parse_error(parser, key,
+					   "a delimiter is listed twice");
+	}
+	return set_string_or_fail(parser, &parser->config->recipient_delimiter,
+				  key, value);
+}
+
+static void free_mailboxes(struct mr_config *config)
+{
+	for (unsigned int i = 0; i < config->continuity_mailboxes_count; i++)
+		free(config->continuity_mailboxes[i]);
+	free(config->continuity_mailboxes);
+	config->continuity_mailboxes = NULL;
+	config->continuity_mailboxes_count = 0;
+}
+
+/* Mailbox names become Dovecot settings paths
+   (namespace/inbox/mailbox/<box>/autoexpunge): '/' and '=' would change
+   the path, TAB would split the userdb_import field. */
+static int set_continuity_mailboxes(struct mr_config_parser *parser,
+				    const char *key, const char *value)
+{
+	struct mr_config *config = parser->config;
+	char *words = strdup(value), *save = NULL, *word;
+
+	if (words == NULL)
+		return parse_error(parser, key, "out of memory");
+	free_mailboxes(config);
+	for (word = strtok_r(words, " ", &save); word != NULL;
+	     word = strtok_r(NULL, " ", &save)) {
+		char **boxes;
+
+		if (!mr_text_is_printable(word) || strpbrk(word, "/=") != NULL) {
+			free(words);
+			return parse_error(parser, key,
+				"mailbox names must not contain '/', '=' or control characters");
+		}
+		boxes = realloc(config->continuity_mailboxes,
+				(config->continuity_mailboxes_count + 1) *
+				sizeof(*boxes));
+		if (boxes == NULL || (boxes[config->continuity_mailboxes_count] =
+				      strdup(word)) == NULL) {
+			if (boxes != NULL)
+				config->continuity_mailboxes = boxes;
+			free(words);
+			return parse_error(parser, key, "out of memory");
+		}
+		config->continuity_mailboxes = boxes;
+		config->continuity_mailboxes_count++;
+	}
+	free(words);
+	return 0;
+}
+
+static int set_continuity_acl_group(struct mr_config_parser *parser,
+				    const char *key, const char *value)
+{
+	if (value[0] == '\0' || !mr_text_is_printable(value) ||
+	    strchr(value, ' ') != NULL)
+		return parse_error(parser, key,
+			"must be one word without control characters");
+	return set_string_or_fail(parser,
+				  &parser->config->continuity_acl_group,
+				  key, value);
+}
+
+static int set_uint(struct mr_config_parser *parser,
+		    const struct mr_config_key *def, const char *value)
+{
+	unsigned long number;
+	char *field = (char *)parser->config + def->uint_offset;
+
+	if (!mr_parse_ulong(value, def->uint_min, def->uint_max, &number)) {
+		char reason[128];
+
+		snprintf(reason, sizeof(reason),
+			 "must be a decimal number %lu-%lu",
+			 def->uint_min, def->uint_max);
+		return parse_error(parser, def->name, reason);
+	}
+	if (def->uint_is_int)
+		*(unsigned int *)(void *)field = (unsigned int)number;
+	else
+		*(unsigned long *)(void *)field = number;
+	return 0;
+}
+
+#define UINT_KEY(name, member, is_int, min, max) \
+	{ name, NULL, offsetof(struct mr_config, member), is_int, min, max, \
+	  false }
+#define STRING_KEY(name, setter) \
+	{ name, setter, 0, false, 0, 0, false }
+
+static const struct mr_config_key config_keys_template[] = {
+	STRING_KEY("db_hosts", set_db_hosts),
+	STRING_KEY("db_socket", set_db_socket),
+	STRING_KEY("db_name", set_db_name),
+	STRING_KEY("db_user", set_db_user),
+	STRING_KEY("db_password", set_db_password),
+	STRING_KEY("db_password_file", set_db_password_file),
+	STRING_KEY("db_tls", set_db_tls),
+	STRING_KEY("db_tls_ca", set_db_tls_ca),
+	UINT_KEY("db_connect_timeout", db_connect_timeout, true, 1, 300),
+	UINT_KEY("db_read_timeout", db_read_timeout, true, 1, 300),
+	STRING_KEY("mail_root", set_mail_root),
+	STRING_KEY("index_root", set_index_root),
+	STRING_KEY("recipient_delimiter", set_recipient_delimiter),
+	STRING_KEY("continuity_mailboxes", set_continuity_mailboxes),
+	STRING_KEY("continuity_acl_group", set_continuity_acl_group),
+	UINT_KEY("hash_max_pbkdf2_iterations", hash.pbkdf2_max_iterations,
+		 false, 1, 100000000),
+	UINT_KEY("hash_max_argon2_memory_kib", hash.argon2_max_memory_kib,
+		 false, 8, 4194304),
+	UINT_KEY("hash_max_argon2_time", hash.argon2_max_time, false, 1, 1000),
+	UINT_KEY("hash_max_argon2_lanes", hash.argon2_max_lanes, false, 1, 255),
+	UINT_KEY("hash_max_scrypt_work", hash.scrypt_max_work, false,
+		 2, 1UL << 30),
+	UINT_KEY("hash_max_bcrypt_cost", hash.bcrypt_max_cost, false, 4, 31),
+	UINT_KEY("dummy_pbkdf2_iterations", hash.dummy_pbkdf2_iterations,
+		 false, 1, 100000000),
+};
+
+#define CONFIG_KEY_COUNT \
+	(sizeof(config_keys_template) / sizeof(config_keys_template[0]))
+
+struct mr_config *mr_config_new_defaults(void)
+{
+	struct mr_config *config = calloc(1, sizeof(*config));
+	struct mr_config_parser parser = { .config = config,
+					   .source = "(defaults)" };
+	struct mr_error error;
+
+	if (config == NULL)
+		return NULL;
+	parser.error = &error;
+	config->db_tls = MR_DB_TLS_OFF;
+	config->db_connect_timeout = 5;
+	config->db_read_timeout = 10;
+	config->hash.pbkdf2_max_iterations = 4000000;
+	config->hash.argon2_max_memory_kib = 262144;
+	config->hash.argon2_max_time = 16;
+	config->hash.argon2_max_lanes = 16;
+	config->hash.scrypt_max_work = 1UL << 22;
+	config->hash.bcrypt_max_cost = 16;
+	config->hash.dummy_pbkdf2_iterations = 260000;
+	if (replace_string(&config->mail_root, "/data/mailstorage") < 0 ||
+	    replace_string(&config->index_root, "/data/mailindices") < 0 ||
+	    replace_string(&config->recipient_delimiter, "+-") < 0 ||
+	    replace_string(&config->continuity_acl_group, "continuity") < 0 ||
+	    set_continuity_mailboxes(&parser, "continuity_mailboxes",
+				     default_continuity_mailboxes) < 0) {
+		mr_config_free(&config);
+		return NULL;
+	}
+	return config;
+}
+
+static int parse_line(struct mr_config_parser *parser,
+		      struct mr_config_key *keys, char *line)
+{
+	char *key, *value, *eq;
+	size_t len;
+
+	key = mr_text_trim(line);
+	if (key[0] == '\0' || key[0] == '#')
+		return 0;
+	eq = strchr(key, '=');
+	if (eq == NULL)
+		return parse_error(parser, key, "expected 'key = value'");
+	*eq = '\0';
+	key = mr_text_trim(key);
+	value = mr_text_trim(eq + 1);
+	/* Optional double quotes keep leading or trailing spaces. */
+	len = strlen(value);
+	if (len >= 2 && value[0] == '"' && value[len - 1] == '"') {
+		value[len - 1] = '\0';
+		value++;
+	}
+	for (unsigned int i = 0; i < CONFIG_KEY_COUNT; i++) {
+		if (strcmp(keys[i].name, key) != 0)
+			continue;
+		if (keys[i].seen)
+			return parse_error(parser, key, "set twice");
+		keys[i].seen = true;
+		if (keys[i].set != NULL)
+			return keys[i].set(parser, key, value);
+		return set_uint(parser, &keys[i], value);
+	}
+	return parse_error(parser, key, "unknown key");
+}
+
+static int check_complete(struct mr_config_parser *parser)
+{
+	const struct mr_config *config = parser->config;
+
+	parser->line = 0;
+	if (config->db_socket == NULL && config->db_hosts_count == 0)
+		return parse_error(parser, "db_hosts",
+				   "one of db_hosts or db_socket is required");
+	if (config->db_socket != NULL && config->db_hosts_count > 0)
+		return parse_error(parser, "db_socket",
+				   "db_hosts and db_socket are exclusive");
+	if (config->db_name == NULL)
+		return parse_error(parser, "db_name", "is required");
+	if (config->db_user == NULL)
+		return parse_error(parser, "db_user", "is required");
+	if (config->db_tls_ca != NULL && config->db_tls == MR_DB_TLS_OFF)
+		return parse_error(parser, "db_tls_ca",
+				   "is set but db_tls is off");
+	return 0;
+}
+
+int mr_config_parse(const char *source_name, const char *text,
+		    struct mr_config **config_r, struct mr_error *error)
+{
+	struct mr_config_key keys[CONFIG_KEY_COUNT];
+	struct mr_config_parser parser = { .source = source_name,
+					   .error = error };
+	char *copy, *line, *next;
+	int ret = 0;
+
+	*config_r = NULL;
+	memcpy(keys, config_keys_template, sizeof(keys));
+	parser.config = mr_config_new_defaults();
+	copy = strdup(text);
+	if (parser.config == NULL || copy == NULL ||
+	    replace_string(&parser.config->path, source_name) < 0) {
+		free(copy);
+		mr_config_free(&parser.config);
+		mr_error_set(error, "%s: out of memory", source_name);
+		return -1;
+	}
+	for (line = copy; line != NULL && ret == 0; line = next) {
+		next = strchr(line, '\n');
+		if (next != NULL)
+			*next++ = '\0';
+		parser.line++;
+		ret = parse_line(&parser, keys, line);
+	}
+	sodium_memzero(copy, strlen(text));
+	free(copy);
+	if (ret == 0)
+		ret = check_complete(&parser);
+	if (ret < 0) {
+		mr_config_free(&parser.config);
+		return -1;
+	}
+	*config_r = parser.config;
+	return 0;
+}
+
+int mr_config_load(const char *path, struct mr_config **config_r,
+		   struct mr_error *error)
+{
+	char *text;
+	int ret;
+
+	*config_r = NULL;
+	if (mr_read_small_file(path, MR_CONFIG_MAX_FILE_SIZE, &text,
+			       error) < 0)
+		return -1;
+	ret = mr_config_parse(path, text, config_r, error);
+	sodium_memzero(text, strlen(text));
+	free(text);
+	return ret;
+}
+
+void mr_config_free(struct mr_config **_config)
+{
+	struct mr_config *config = *_config;
+
+	if (config == NULL)
+		return;
+	*_config = NULL;
+	for (unsigned int i = 0; i < config->db_hosts_count; i++)
+		free(config->db_hosts[i].name);
+	free(config->db_hosts);
+	wipe_string(&config->db_password);
+	free(config->path);
+	free(config->db_socket);
+	free(config->db_name);
+	free(config->db_user);
+	free(config->db_tls_ca);
+	free(config->mail_root);
+	free(config->index_root);
+	free(config->recipient_delimiter);
+	free(config->continuity_acl_group);
+	free_mailboxes(config);
+	free(config);
+}

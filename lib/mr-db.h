@@ -1,0 +1,47 @@
+#ifndef MR_DB_H
+#define MR_DB_H
+
+#include "mr-account.h"
+#include "mr-config.h"
+#include "mr-error.h"
+
+#include <stddef.h>
+
+/* MariaDB access through server-side prepared statements only. The
+   connection is opened on first use (the Dovecot module must connect only
+   in auth-worker processes), hosts are tried in order, and a statement
+   that fails because the connection was lost is retried once on a new
+   connection. Every function tells "not found" from "database failure". */
+
+struct mr_db;
+
+enum mr_db_result {
+	MR_DB_FAILED = -1,
+	MR_DB_NOT_FOUND = 0,
+	MR_DB_FOUND = 1,
+};
+
+/* The config must outlive the handle. Does not connect. */
+struct mr_db *mr_db_create(const struct mr_config *config);
+void mr_db_destroy(struct mr_db **db);
+
+/* The account that localpart@domain addresses in the login view. Several
+   rows of one account (an address reachable through both a domain alias
+   and external_domain) are one match; rows of two different accounts are
+   a data error: MR_DB_FAILED naming both account ids. */
+enum mr_db_result mr_db_find_address(struct mr_db *db, const char *localpart,
+				     size_t localpart_len, const char *domain,
+				     struct mr_account *account_r,
+				     struct mr_error *error);
+
+/* Walks every account admitted for delivery (hosted or continuity), one
+   row per canonical user. The callback returns 0 to go on, -1 to stop. */
+typedef int mr_db_user_callback_t(const struct mr_account *account,
+				  void *context);
+int mr_db_iterate_users(struct mr_db *db, mr_db_user_callback_t *callback,
+			void *context, struct mr_error *error);
+
+/* Opens the connection now if it is not open (for start-up checks). */
+int mr_db_connect(struct mr_db *db, struct mr_error *error);
+
+#endif

@@ -1,0 +1,87 @@
+#include "mr-password.h"
+#include "mr-hash-private.h"
+
+#include <sodium.h>
+
+#include <string.h>
+
+struct hash_format {
+	/* the text before the first '$' */
+	const char *prefix;
+	mr_hash_verify_t *verify;
+};
+
+static const struct hash_format hash_formats[] = {
+	{ "pbkdf2_sha256", mr_hash_pbkdf2_sha256_verify },
+	{ "pbkdf2_sha1", mr_hash_pbkdf2_sha1_verify },
+	{ "argon2", mr_hash_argon2_verify },
+};
+
+static const struct hash_format *find_format(const char *stored)
+{
+	const char *dollar = strchr(stored, '$');
+	size_t len;
+
+	if (dollar == NULL)
+		return NULL;
+	len = (size_t)(dollar - stored);
+	for (unsigned int i = 0; i < sizeof(hash_formats) / sizeof(hash_formats[0]);
+	     i++) {
+		if (strlen(hash_formats[i].prefix) == len &&
+		    memcmp(hash_formats[i].prefix, stored, len) == 0)
+			return &hash_formats[i];
+	}
+	return NULL;
+}
+
+int mr_password_init(void)
+{
+	return sodium_init() < 0 ? -1 : 0;
+}
+
+enum mr_password_result mr_password_verify(const struct mr_hash_limits *limits,
+					   const char *password,
+					   const char *stored,
+					   const char **reason_r)
+{
+	const struct hash_format *format;
+
+	*reason_r = NULL;
+	if (stored[0] == '\0') {
+		*reason_r = "no password set";
+		return MR_PASSWORD_UNUSABLE;
+	}
+	if (stored[0] == '!') {
+		*reason_r = "unusable password (Django set_unusable_password)";
+		return MR_PASSWORD_UNUSABLE;
+	}
+	format = find_format(stored);
+	if (format == NULL) {
+		*reason_r = "unknown hash format";
+		return MR_PASSWORD_UNUSABLE;
+	}
+	return format->verify(limits, password, stored, reason_r);
+}
+
+void mr_password_verify_dummy(const struct mr_hash_limits *limits,
+			      const char *password)
+{
+	static const unsigned char salt[] = "mailroute-dummy-salt";
+	unsigned char key[32];
+
+	(void)mr_hash_pbkdf2_sha256(password, salt, sizeof(salt) - 1,
+				    limits->dummy_pbkdf2_iterations, key);
+	sodium_memzero(key, sizeof(key));
+}
+
+const char *mr_password_format(const char *stored)
+{
+	const struct hash_format *format;
+
+	if (stored[0] == '\0')
+		return "empty";
+	if (stored[0] == '!')
+		return "unusable";
+	format = find_format(stored);
+	return format != NULL ? format->prefix : "unknown";
+}

@@ -1,0 +1,47 @@
+#ifndef MR_PASSWORD_H
+#define MR_PASSWORD_H
+
+#include "mr-config.h"
+
+/* Django password hashes verified natively, with the result Django's
+   check_password gives (SPEC 5). Parameters are parsed from the stored
+   string, canonical decimal only, and checked against the configured cost
+   caps before any work. Comparison is constant-time; copies of the
+   password and intermediate values are wiped. */
+
+enum mr_password_result {
+	MR_PASSWORD_MATCH,
+	MR_PASSWORD_MISMATCH,
+	/* never matches by design: unusable ("!..."), empty, unknown format,
+	   or a format this build cannot verify */
+	MR_PASSWORD_UNUSABLE,
+	/* a known format that does not parse: truncated or extra fields, bad
+	   number, bad encoding */
+	MR_PASSWORD_MALFORMED,
+	/* parameters above the configured caps: not computed */
+	MR_PASSWORD_TOO_COSTLY,
+	/* a library failure, e.g. out of memory */
+	MR_PASSWORD_ERROR,
+};
+
+/* Only MR_PASSWORD_MATCH admits. For every other result but MISMATCH,
+   *reason_r says why (static text, never the hash). */
+enum mr_password_result mr_password_verify(const struct mr_hash_limits *limits,
+					   const char *password,
+					   const char *stored,
+					   const char **reason_r);
+
+/* Costs what verifying a hash of the usual cost costs, and matches
+   nothing: run it for unknown users and unverifiable hashes so that they
+   take as long as a wrong password. */
+void mr_password_verify_dummy(const struct mr_hash_limits *limits,
+			      const char *password);
+
+/* Short name of the stored hash's format ("pbkdf2_sha256", "unusable",
+   ...), for logs and reports. Never the hash itself. */
+const char *mr_password_format(const char *stored);
+
+/* Initialises the crypto libraries; call once at start-up. */
+int mr_password_init(void);
+
+#endif

@@ -1,0 +1,152 @@
+#include "mr-text.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+char *mr_text_trim(char *text)
+{
+	size_t len;
+
+	while (*text == ' ' || *text == '\t' || *text == '\r')
+		text++;
+	len = strlen(text);
+	while (len > 0 && (text[len - 1] == ' ' || text[len - 1] == '\t' ||
+			   text[len - 1] == '\r'))
+		text[--len] = '\0';
+	return text;
+}
+
+bool mr_text_is_printable(const char *text)
+{
+	for (const unsigned char *p = (const unsigned char *)text; *p != '\0';
+	     p++) {
+		if (*p < 0x20 || *p == 0x7f)
+			return false;
+	}
+	return true;
+}
+
+bool mr_parse_ulong_n(const char *text, size_t len, unsigned long min,
+		      unsigned long max, unsigned long *number_r)
+{
+	unsigned long number = 0;
+
+	if (len == 0 || (text[0] == '0' && len > 1))
+		return false;
+	for (size_t i = 0; i < len; i++) {
+		unsigned int digit;
+
+		if (text[i] < '0' || text[i] > '9')
+			return false;
+		digit = (unsigned int)(text[i] - '0');
+		if (number > (ULONG_MAX - digit) / 10)
+			return false;
+		number = number * 10 + digit;
+	}
+	if (number < min || number > max)
+		return false;
+	*number_r = number;
+	return true;
+}
+
+bool mr_parse_ulong(const char *text, unsigned long min, unsigned long max,
+		    unsigned long *number_r)
+{
+	return mr_parse_ulong_n(text, strlen(text), min, max, number_r);
+}
+
+size_t mr_utf8_char_len(const char *text)
+{
+	const unsigned char *p = (const unsigned char *)text;
+
+	if (p[0] < 0x80)
+		return p[0] == '\0' ? 0 : 1;
+	if (p[0] >= 0xc2 && p[0] <= 0xdf)
+		return (p[1] & 0xc0) == 0x80 ? 2 : 0;
+	if (p[0] >= 0xe0 && p[0] <= 0xef) {
+		/* reject overlong forms and UTF-16 surrogates */
+		if ((p[1] & 0xc0) != 0x80 || (p[2] & 0xc0) != 0x80)
+			return 0;
+		if (p[0] == 0xe0 && p[1] < 0xa0)
+			return 0;
+		if (p[0] == 0xed && p[1] >= 0xa0)
+			return 0;
+		return 3;
+	}
+	return 0;
+}
+
+bool mr_utf8_valid(const char *text, size_t *chars_r)
+{
+	size_t chars = 0;
+
+	while (*text != '\0') {
+		size_t len = mr_utf8_char_len(text);
+
+		if (len == 0)
+			return false;
+		text += len;
+		chars++;
+	}
+	if (chars_r != NULL)
+		*chars_r = chars;
+	return true;
+}
+
+int mr_read_small_file(const char *path, size_t max_size, char **text_r,
+		       struct mr_error *error)
+{
+	char *text;
+	size_t used = 0;
+	int fd;
+
+	*text_r = NULL;
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0) {
+		mr_error_set(error, "open(%s) failed: %s", path,
+			     strerror(errno));
+		return -1;
+	}
+	text = malloc(max_size + 1);
+	if (text == NULL) {
+		close(fd);
+		mr_error_set(error, "%s: out of memory", path);
+		return -1;
+	}
+	for (;;) {
+		ssize_t ret = read(fd, text + used, max_size + 1 - used);
+
+		if (ret < 0 && errno == EINTR)
+			continue;
+		if (ret < 0) {
+			mr_error_set(error, "read(%s) failed: %s", path,
+				     strerror(errno));
+			break;
+		}
+		if (ret == 0) {
+			close(fd);
+			text[used] = '\0';
+			if (strlen(text) != used) {
+				mr_error_set(error, "%s: contains a NUL byte",
+					     path);
+				free(text);
+				return -1;
+			}
+			*text_r = text;
+			return 0;
+		}
+		used += (size_t)ret;
+		if (used > max_size) {
+			mr_error_set(error, "%s: larger than %zu bytes", path,
+				     max_size);
+			break;
+		}
+	}
+	close(fd);
+	free(text);
+	return -1;
+}

@@ -1,0 +1,36 @@
+#ifndef MR_TEXT_H
+#define MR_TEXT_H
+
+#include "mr-error.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/* Small text helpers shared by the parsers. */
+
+/* Strips ASCII white space at both ends, in place. */
+char *mr_text_trim(char *text);
+/* No ASCII control characters (0x00-0x1f, 0x7f). */
+bool mr_text_is_printable(const char *text);
+/* Canonical unsigned decimal: digits only, no sign, no leading zero
+   (except "0"), within [min, max]. Python's int() is laxer, but Django
+   re-encodes and compares, so "0260000" never matches there either. */
+bool mr_parse_ulong(const char *text, unsigned long min, unsigned long max,
+		    unsigned long *number_r);
+/* Same, for a field that is not NUL-terminated. */
+bool mr_parse_ulong_n(const char *text, size_t len, unsigned long min,
+		      unsigned long max, unsigned long *number_r);
+
+/* Length in bytes of the UTF-8 character starting at text (1-3), or 0 if
+   it is not a well-formed character of at most 3 bytes: the schema's
+   utf8 (utf8mb3) collation cannot store 4-byte characters. */
+size_t mr_utf8_char_len(const char *text);
+/* Well-formed UTF-8 of 1-3 byte characters; *chars_r counts characters. */
+bool mr_utf8_valid(const char *text, size_t *chars_r);
+
+/* Reads a whole file of at most max_size bytes into a NUL-terminated
+   buffer the caller frees. */
+int mr_read_small_file(const char *path, size_t max_size, char **text_r,
+		       struct mr_error *error);
+
+#endif

@@ -1,0 +1,110 @@
+#include "unit-tests.h"
+#include "mr-address.h"
+
+#include <string.h>
+
+START_TEST(split_at_last_at)
+{
+	struct mr_address address;
+	const char *reason;
+
+	ck_assert(mr_address_parse("john@example.com", &address, &reason));
+	ck_assert_str_eq(address.localpart, "john");
+	ck_assert_str_eq(address.domain, "example.com");
+	ck_assert(mr_address_parse("\"a@b\"@example.com", &address, &reason));
+	ck_assert_str_eq(address.localpart, "\"a@b\"");
+	ck_assert_str_eq(address.domain, "example.com");
+}
+END_TEST
+
+START_TEST(refuses_bad_names)
+{
+	static const char *const bad[] = {
+		"john", "@example.com", "john@", "jo hn@example.com",
+		"jo\thn@example.com", "jo\x7fhn@example.com",
+		/* 4-byte UTF-8 cannot be stored by the utf8 schema */
+		"j\xf0\x9f\x98\x80@example.com",
+		/* malformed UTF-8: lone continuation, overlong, surrogate */
+		"j\x80@example.com", "j\xc0\xaf@example.com",
+		"j\xed\xa0\x80@example.com",
+	};
+	struct mr_address address;
+	const char *reason;
+
+	for (unsigned int i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		reason = NULL;
+		ck_assert_msg(!mr_address_parse(bad[i], &address, &reason),
+			      "accepted bad name #%u", i);
+		ck_assert_ptr_nonnull(reason);
+	}
+}
+END_TEST
+
+START_TEST(accepts_non_ascii_and_length_limit)
+{
+	struct mr_address address;
+	const char *reason;
+	char name[600];
+
+	ck_assert(mr_address_parse("j\xc3\xbcrgen@b\xc3\xbc" "cher.example",
+				   &address, &reason));
+	ck_assert_str_eq(address.localpart, "j\xc3\xbcrgen");
+	/* 255 characters is the limit */
+	memset(name, 'a', 255);
+	strcpy(name + 255, "@example.com");
+	ck_assert(mr_address_parse(name, &address, &reason));
+	memset(name, 'a', 256);
+	strcpy(name + 256, "@example.com");
+	ck_assert(!mr_address_parse(name, &address, &reason));
+}
+END_TEST
+
+START_TEST(candidates_in_order)
+{
+	struct mr_candidate c[MR_MAX_CANDIDATES];
+	unsigned int n;
+
+	n = mr_address_candidates("john-smith+tag", "+-", c);
+	ck_assert_uint_eq(n, 3);
+	ck_assert_uint_eq(c[0].length, strlen("john-smith+tag"));
+	ck_assert_int_eq(c[0].delimiter, '\0');
+	ck_assert_uint_eq(c[1].length, strlen("john-smith"));
+	ck_assert_int_eq(c[1].delimiter, '+');
+	ck_assert_uint_eq(c[2].length, strlen("john"));
+	ck_assert_int_eq(c[2].delimiter, '-');
+
+	/* the configured order is the order of trial */
+	n = mr_address_candidates("john-smith+tag", "-+", c);
+	ck_assert_uint_eq(n, 3);
+	ck_assert_uint_eq(c[1].length, strlen("john"));
+	ck_assert_uint_eq(c[2].length, strlen("john-smith"));
+}
+END_TEST
+
+START_TEST(candidates_skip_empty_and_missing)
+{
+	struct mr_candidate c[MR_MAX_CANDIDATES];
+
+	ck_assert_uint_eq(mr_address_candidates("john", "+-", c), 1);
+	/* cut before a leading delimiter would be empty */
+	ck_assert_uint_eq(mr_address_candidates("+john", "+-", c), 1);
+	ck_assert_uint_eq(mr_address_candidates("john", "", c), 1);
+	/* first occurrence, not last */
+	ck_assert_uint_eq(mr_address_candidates("a+b+c", "+", c), 2);
+	ck_assert_uint_eq(c[1].length, 1);
+}
+END_TEST
+
+Suite *address_suite(void)
+{
+	Suite *suite = suite_create("address");
+	TCase *tc = tcase_create("parse");
+
+	tcase_add_test(tc, split_at_last_at);
+	tcase_add_test(tc, refuses_bad_names);
+	tcase_add_test(tc, accepts_non_ascii_and_length_limit);
+	tcase_add_test(tc, candidates_in_order);
+	tcase_add_test(tc, candidates_skip_empty_and_missing);
+	suite_add_tcase(suite, tc);
+	return suite;
+}

@@ -1,0 +1,192 @@
+#include "unit-tests.h"
+#include "mailroute-auth-config.h"
+#include "mr-config.h"
+#include "mr-password.h"
+
+#include <sodium.h>
+#ifdef HAVE_LIBARGON2
+#  include <argon2.h>
+#endif
+
+#include <stdio.h>
+#include <string.h>
+
+static struct mr_config *config;
+
+static void setup(void)
+{
+	config = mr_config_new_defaults();
+	ck_assert_ptr_nonnull(config);
+}
+
+static void teardown(void)
+{
+	mr_config_free(&config);
+}
+
+static enum mr_password_result verify(const char *password, const char *stored)
+{
+	const char *reason;
+	enum mr_password_result result;
+
+	result = mr_password_verify(&config->hash, password, stored, &reason);
+	if (result != MR_PASSWORD_MATCH && result != MR_PASSWORD_MISMATCH)
+		ck_assert_ptr_nonnull(reason);
+	return result;
+}
+
+START_TEST(never_matching)
+{
+	ck_assert_int_eq(verify("", ""), MR_PASSWORD_UNUSABLE);
+	ck_assert_int_eq(verify("x", "!"), MR_PASSWORD_UNUSABLE);
+	ck_assert_int_eq(verify("x", "!abcdefXYZ"), MR_PASSWORD_UNUSABLE);
+	ck_assert_int_eq(verify("x", "plaintext"), MR_PASSWORD_UNUSABLE);
+	ck_assert_int_eq(verify("x", "nosuchhasher$1$a$b"), MR_PASSWORD_UNUSABLE);
+	/* the stored hash used as the password never matches */
+	ck_assert_int_eq(verify("pbkdf2_sha256$1$salt$AAAA",
+				"pbkdf2_sha256$1$salt$AAAA"),
+			 MR_PASSWORD_MISMATCH);
+}
+END_TEST
+
+START_TEST(pbkdf2_parsing)
+{
+	/* Django re-encodes and compares the string: non-canonical numbers
+	   can never match */
+	ck_assert_int_eq(verify("x", "pbkdf2_sha256$0260000$salt$AAAA"),
+			 MR_PASSWORD_MALFORMED);
+	ck_assert_int_eq(verify("x", "pbkdf2_sha256$+26$salt$AAAA"),
+			 MR_PASSWORD_MALFORMED);
+	ck_assert_int_eq(verify("x", "pbkdf2_sha256$ 26$salt$AAAA"),
+			 MR_PASSWORD_MALFORMED);
+	ck_assert_int_eq(verify("x", "pbkdf2_sha256$0$salt$AAAA"),
+			 MR_PASSWORD_MALFORMED);
+	ck_assert_int_eq(verify("x", "pbkdf2_sha256$99999999999999999999999$s$A"),
+			 MR_PASSWORD_MALFORMED);
+	ck_assert_int_eq(verify("x", "pbkdf2_sha256$1000$salt"),
+			 MR_PASSWORD_MALFORMED);
+	ck_assert_int_eq(verify("x", "pbkdf2_sha256$"), MR_PASSWORD_MALFORMED);
+	ck_assert_int_eq(verify("x", "pbkdf2_sha256$1$salt$AA$AA"),
+			 MR_PASSWORD_MALFORMED);
+	/* well-formed but wrong: bad base64 just does not match */
+	ck_assert_int_eq(verify("x", "pbkdf2_sha256$1$salt$***"),
+			 MR_PASSWORD_MISMATCH);
+	ck_assert_int_eq(verify("x", "pbkdf2_sha1$1$salt$"),
+			 MR_PASSWORD_MISMATCH);
+}
+END_TEST
+
+START_TEST(pbkdf2_cap_checked_before_work)
+{
+	char stored[128];
+
+	config->hash.pbkdf2_max_iterations = 1000;
+	snprintf(stored, sizeof(stored), "pbkdf2_sha256$%d$salt$AAAA", 1001);
+	ck_assert_int_eq(verify("x", stored), MR_PASSWORD_TOO_COSTLY);
+	/* a billion iterations would take minutes if computed */
+	ck_assert_int_eq(verify("x", "pbkdf2_sha256$1000000000$salt$AAAA"),
+			 MR_PASSWORD_TOO_COSTLY);
+}
+END_TEST
+
+/* An argon2id string made by libsodium, an implementation independent of
+   the one that verifies Django's argon2-cffi output in the suite. */
+START_TEST(argon2id_from_libsodium)
+{
+	char phc[crypto_pwhash_STRBYTES], stored[crypto_pwhash_STRBYTES + 8];
+
+	ck_assert_int_eq(crypto_pwhash_str_alg(phc, "correct horse", 13, 2,
+					       65536, crypto_pwhash_ALG_ARGON2ID13), 0);
+	snprintf(stored, sizeof(stored), "argon2%s", phc);
+	ck_assert_int_eq(verify("correct horse", stored), MR_PASSWORD_MATCH);
+	ck_assert_int_eq(verify("correct horsf", stored), MR_PASSWORD_MISMATCH);
+	ck_assert_int_eq(verify("", stored), MR_PASSWORD_MISMATCH);
+}
+END_TEST
+
+START_TEST(argon2_parsing_and_caps)
+{
+	ck_assert_int_eq(verify("x", "argon2$argon2x$v=19$m=8,t=1,p=1$c2FsdHNhbHQ$AAAA"),
+			 MR_PASSWORD_MALFORMED);
+	ck_assert_int_eq(verify("x", "argon2$argon2id$v=19$m=8,t=1$c2FsdHNhbHQ$AAAA"),
+			 MR_PASSWORD_MALFORMED);
+	ck_assert_int_eq(verify("x", "argon2$argon2id$v=19$m=08,t=1,p=1$c2FsdHNhbHQ$AAAA"),
+			 MR_PASSWORD_MALFORMED);
+	ck_assert_int_eq(verify("x", "argon2$argon2id$v=18$m=8,t=1,p=1$c2FsdHNhbHQ$AAAA"),
+			 MR_PASSWORD_MALFORMED);
+	ck_assert_int_eq(verify("x", "argon2$argon2id$v=19$t=1,m=8,p=1$c2FsdHNhbHQ$AAAA"),
+			 MR_PASSWORD_MALFORMED);
+	ck_assert_int_eq(verify("x", "argon2$argon2id$v=19$m=8,t=1,p=1$c2FsdHNhbHQ"),
+			 MR_PASSWORD_MALFORMED);
+	ck_assert_int_eq(verify("x", "argon2$argon2id$v=19$m=8,t=1,p=1,x=2$c2FsdHNhbHQ$AAAA"),
+			 MR_PASSWORD_MALFORMED);
+	ck_assert_int_eq(verify("x", "argon2$argon2id$v=19$m=4194304000,t=1,p=1$c2FsdHNhbHQ$AAAA"),
+			 MR_PASSWORD_TOO_COSTLY);
+	ck_assert_int_eq(verify("x", "argon2$argon2id$v=19$m=65536,t=1000,p=1$c2FsdHNhbHQ$AAAA"),
+			 MR_PASSWORD_TOO_COSTLY);
+	ck_assert_int_eq(verify("x", "argon2$argon2id$v=19$m=65536,t=2,p=64$c2FsdHNhbHQ$AAAA"),
+			 MR_PASSWORD_TOO_COSTLY);
+}
+END_TEST
+
+#ifdef HAVE_LIBARGON2
+/* argon2i at t=2 (Django <= 3.1's default, below libsodium's minimum) and
+   a version-less v=16 string, both made by libargon2. */
+START_TEST(argon2_via_libargon2)
+{
+	static const argon2_type types[] = { Argon2_i, Argon2_d, Argon2_id };
+	const char salt[] = "sixteen byte salt";
+	char phc[256], stored[300];
+
+	for (unsigned int i = 0; i < 3; i++) {
+		ck_assert_int_eq(argon2_hash(2, 512, 2, "pw", 2, salt, 16, NULL, 16,
+					     phc, sizeof(phc), types[i],
+					     ARGON2_VERSION_13), ARGON2_OK);
+		snprintf(stored, sizeof(stored), "argon2%s", phc);
+		ck_assert_int_eq(verify("pw", stored), MR_PASSWORD_MATCH);
+		ck_assert_int_eq(verify("pW", stored), MR_PASSWORD_MISMATCH);
+	}
+	ck_assert_int_eq(argon2_hash(2, 512, 2, "pw", 2, salt, 16, NULL, 16,
+				     phc, sizeof(phc), Argon2_i,
+				     ARGON2_VERSION_10), ARGON2_OK);
+	ck_assert_ptr_nonnull(strstr(phc, "$v=16$"));
+	snprintf(stored, sizeof(stored), "argon2%s", phc);
+	ck_assert_int_eq(verify("pw", stored), MR_PASSWORD_MATCH);
+	/* the same without the v= field: version 16 implied */
+	memmove(strstr(stored, "v=16$"), strstr(stored, "v=16$") + 5,
+		strlen(strstr(stored, "v=16$") + 5) + 1);
+	ck_assert_int_eq(verify("pw", stored), MR_PASSWORD_MATCH);
+	ck_assert_int_eq(verify("pv", stored), MR_PASSWORD_MISMATCH);
+}
+END_TEST
+#endif
+
+START_TEST(format_names)
+{
+	ck_assert_str_eq(mr_password_format("pbkdf2_sha256$1$a$b"), "pbkdf2_sha256");
+	ck_assert_str_eq(mr_password_format("argon2$argon2id$x"), "argon2");
+	ck_assert_str_eq(mr_password_format("!x"), "unusable");
+	ck_assert_str_eq(mr_password_format(""), "empty");
+	ck_assert_str_eq(mr_password_format("zzz"), "unknown");
+}
+END_TEST
+
+Suite *password_suite(void)
+{
+	Suite *suite = suite_create("password");
+	TCase *tc = tcase_create("verify");
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, never_matching);
+	tcase_add_test(tc, pbkdf2_parsing);
+	tcase_add_test(tc, pbkdf2_cap_checked_before_work);
+	tcase_add_test(tc, argon2id_from_libsodium);
+	tcase_add_test(tc, argon2_parsing_and_caps);
+#ifdef HAVE_LIBARGON2
+	tcase_add_test(tc, argon2_via_libargon2);
+#endif
+	tcase_add_test(tc, format_names);
+	suite_add_tcase(suite, tc);
+	return suite;
+}
