@@ -121,39 +121,15 @@ static int read_request(struct request *request)
 	return 0;
 }
 
-/* Dovecot splits the reply at TAB and unescapes \001-sequences, but
-   checkpassword-reply copies values verbatim: escape them here
-   (str_tabescape's rules) so userdb_import's TABs survive. */
-static char *tab_escape(const char *value)
-{
-	char *escaped = malloc(strlen(value) * 2 + 1), *out = escaped;
-
-	if (escaped == NULL)
-		return NULL;
-	for (; *value != '\0'; value++) {
-		switch (*value) {
-		case '\001': *out++ = '\001'; *out++ = '1'; break;
-		case '\t': *out++ = '\001'; *out++ = 't'; break;
-		case '\r': *out++ = '\001'; *out++ = 'r'; break;
-		case '\n': *out++ = '\001'; *out++ = 'n'; break;
-		default: *out++ = *value;
-		}
-	}
-	*out = '\0';
-	return escaped;
-}
-
 static int export_field(char *extra, size_t extra_size, const char *name,
 			const char *value)
 {
 	char env_name[64];
-	char *escaped = tab_escape(value);
-	int ret;
 
+	/* Values go out raw: Dovecot 2.3's checkpassword-reply TAB-escapes
+	   them (str_append_tabescaped), so userdb_import's TABs survive. */
 	snprintf(env_name, sizeof(env_name), "userdb_%s", name);
-	ret = escaped == NULL ? -1 : setenv(env_name, escaped, 1);
-	free(escaped);
-	if (ret < 0)
+	if (setenv(env_name, value, 1) < 0)
 		return -1;
 	if (extra[0] != '\0')
 		strncat(extra, " ", extra_size - strlen(extra) - 1);

@@ -1,0 +1,41 @@
+import os
+import shutil
+import sys
+import tempfile
+
+import pytest
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
+
+from mrtest import fixtures  # noqa: E402
+from mrtest.mariadb import MariaDB  # noqa: E402
+from mrtest.paths import ADMIN_CLI, CHECKPASSWORD  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def workdir():
+    path = tempfile.mkdtemp(prefix="mailroute-test-")
+    yield path
+    shutil.rmtree(path, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def mariadb(workdir):
+    for binary in (CHECKPASSWORD, ADMIN_CLI):
+        assert os.access(binary, os.X_OK), "build first: %s missing" % binary
+    server = MariaDB(os.path.join(workdir, "mariadb"))
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def migrated_db(mariadb):
+    """Fixtures + all migrations + per-account overrides."""
+    fixtures.load_migrated(mariadb, "mailroute")
+    return "mailroute"
+
+
+@pytest.fixture(scope="session")
+def config(workdir, mariadb, migrated_db):
+    return fixtures.write_config(os.path.join(workdir, "mailroute-auth.conf"), mariadb, migrated_db)

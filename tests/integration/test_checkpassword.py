@@ -1,0 +1,231 @@
+"""mailroute-checkpassword driven as Dovecot drives it, against the
+migrated fixtures: every fixture login and userdb lookup, and the
+protocol's failure semantics."""
+import os
+
+import pytest
+
+from mrtest import checkpassword, fixtures
+from mrtest.paths import CHECKPASSWORD
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_MISUSE = 2
+EXIT_UNKNOWN = 3
+EXIT_TEMPFAIL = 111
+
+pw = fixtures.fixture_password
+
+# (login name, password, expected status, canonical user or None)
+LOGINS = [
+    ("john@example.com", pw("john@example.com"), EXIT_OK, "john@example.com"),
+    ("JOHN@Example.COM", pw("john@example.com"), EXIT_OK, "john@example.com"),
+    ("john@example.net", pw("john@example.com"), EXIT_OK, "john@example.com"),
+    ("johnny@example.com", pw("john@example.com"), EXIT_OK, "john@example.com"),
+    ("john@john-external.example", pw("john@example.com"), EXIT_OK, "john@example.com"),
+    ("john-smith@example.com", pw("john-smith@example.com"), EXIT_OK, "john-smith@example.com"),
+    ("jürgen@example.com", pw("jürgen@example.com"), EXIT_OK, "jürgen@example.com"),
+    ("mary@MIXED-ALIAS.example", pw("Mary@Mixed.Example"), EXIT_OK, "Mary@Mixed.Example"),
+    ("postmaster@mixed.example", pw("Mary@Mixed.Example"), EXIT_OK, "Mary@Mixed.Example"),
+    ("cont@continuity30.org", pw("cont@continuity30.org"), EXIT_OK, "cont@continuity30.org"),
+    ("both@both.net", pw("both@both.net"), EXIT_OK, "both@both.net"),
+    ("optin@nothosted.com", pw("optin@nothosted.com"), EXIT_OK, "optin@nothosted.com"),
+    ("dup1@quota0.com", pw("dup1@quota0.com"), EXIT_OK, "dup1@quota0.com"),
+    # refused: wrong password, unknown, detail address (passdb is exact)
+    ("john@example.com", "pw-john@example.co", EXIT_FAILED, None),
+    ("john@example.com", "", EXIT_FAILED, None),
+    ("john-smith@example.com", pw("john@example.com"), EXIT_FAILED, None),
+    ("nobody@example.com", "whatever", EXIT_FAILED, None),
+    ("john@nowhere.example", pw("john@example.com"), EXIT_FAILED, None),
+    ("john+tag@example.com", pw("john@example.com"), EXIT_FAILED, None),
+    ("john", pw("john@example.com"), EXIT_FAILED, None),
+    # correct password, not admitted (disabled)
+    ("inactive@example.com", pw("inactive@example.com"), EXIT_FAILED, None),
+    ("nothosted@nothosted.com", pw("nothosted@nothosted.com"), EXIT_FAILED, None),
+    ("optout@example.com", pw("optout@example.com"), EXIT_FAILED, None),
+    # unusable stored hashes never match
+    ("nopass@example.com", "anything", EXIT_FAILED, None),
+    ("emptypw@example.com", "", EXIT_FAILED, None),
+    # correct password but no safe path, or two accounts: internal failure
+    ("../x@unsafe.test", pw("../x@unsafe.test"), EXIT_TEMPFAIL, None),
+    ("a/b@unsafe.test", pw("a/b@unsafe.test"), EXIT_TEMPFAIL, None),
+    ("short@x", pw("short@x"), EXIT_TEMPFAIL, None),
+    ("shared-box@quota0.com", pw("dup1@quota0.com"), EXIT_TEMPFAIL, None),
+]
+
+
+@pytest.mark.parametrize("login,password,status,user", LOGINS,
+                         ids=["%s/%d" % (l[0], i) for i, l in enumerate(LOGINS)])
+def test_login(config, login, password, status, user):
+    result = checkpassword.run(config, login, password)
+    print("login %-32s -> exit %d %s" % (login, result.status, result.fields.get("user", "")))
+    assert result.status == status, result
+    if status == EXIT_OK:
+        assert result.fields["user"] == user
+        localpart, domain = user.rsplit("@", 1)
+        assert result.fields["userdb_home"].endswith("/%s/%s/%s" % (domain, localpart[0], localpart))
+        assert result.fields["userdb_mail"].startswith("maildir:" + result.fields["userdb_home"] + "/mail:")
+    else:
+        assert result.raw_reply == ""
+    # never a password or a hash in what Dovecot logs
+    assert password == "" or password not in result.stderr
+    assert "pbkdf2_sha256$" not in result.stderr and "argon2$" not in result.stderr
+
+
+HOME = "/data/mailstorage/e/x/example.com"
+IMPORTS_30 = "\t".join("namespace/inbox/mailbox/%s/autoexpunge=30d" % box for box in (
+    "inbox", "Drafts", "Quarantine", "Quarantine.Spam", "Quarantine.BadHeaders",
+    "Quarantine.BannedFiles", "Quarantine.Blocked", "Quarantine.Virus", "Trash", "Sent"))
+
+# (recipient, expected status, expected userdb fields; None = absent)
+LOOKUPS = [
+    ("john@example.com", EXIT_MISUSE, {"userdb_user": "john@example.com",
+     "userdb_home": HOME + "/j/john", "userdb_quota_rule": "*:storage=1024M",
+     "userdb_acl_groups": None, "userdb_userdb_import": None}),
+    ("john+tag@example.net", EXIT_MISUSE, {"userdb_user": "john@example.com",
+     "userdb_home": HOME + "/j/john"}),
+    ("john-smith@example.com", EXIT_MISUSE, {"userdb_user": "john-smith@example.com",
+     "userdb_home": HOME + "/j/john-smith"}),
+    ("john-smith+x@example.com", EXIT_MISUSE, {"userdb_user": "john-smith@example.com"}),
+    ("john-other@example.com", EXIT_MISUSE, {"userdb_user": "john@example.com"}),
+    ("johnny+a-b@example.com", EXIT_MISUSE, {"userdb_user": "john@example.com"}),
+    ("JÜRGEN+x@EXAMPLE.NET", EXIT_MISUSE, {"userdb_user": "jürgen@example.com",
+     "userdb_home": HOME + "/j/jürgen"}),
+    ("inactive@example.com", EXIT_MISUSE, {"userdb_user": "inactive@example.com"}),
+    ("nopass@example.com", EXIT_MISUSE, {"userdb_user": "nopass@example.com"}),
+    ("optin@nothosted.com", EXIT_MISUSE, {"userdb_user": "optin@nothosted.com",
+     "userdb_quota_rule": None}),
+    ("bigquota@example.com", EXIT_MISUSE, {"userdb_quota_rule": "*:storage=10240M"}),
+    ("zero@quota0.com", EXIT_MISUSE, {"userdb_quota_rule": "*:storage=0M"}),
+    ("alice@shared-a.com", EXIT_MISUSE, {"userdb_quota_rule": "*:storage=500M"}),
+    ("cont+x@continuity30.org", EXIT_MISUSE, {"userdb_user": "cont@continuity30.org",
+     "userdb_acl_groups": "continuity", "userdb_userdb_import": IMPORTS_30,
+     "userdb_quota_rule": None}),
+    ("contnull@contnull.org", EXIT_MISUSE, {"userdb_acl_groups": "continuity",
+     "userdb_userdb_import": None, "userdb_quota_rule": "*:storage=200M"}),
+    ("cont0@cont0.org", EXIT_MISUSE, {"userdb_acl_groups": "continuity",
+     "userdb_userdb_import": None}),
+    ("contuser@example.com", EXIT_MISUSE, {"userdb_acl_groups": "continuity",
+     "userdb_userdb_import": IMPORTS_30.replace("=30d", "=7d"),
+     "userdb_quota_rule": "*:storage=1024M"}),
+    ("both@both.net", EXIT_MISUSE, {"userdb_acl_groups": None, "userdb_userdb_import": None,
+     "userdb_quota_rule": "*:storage=300M"}),
+    ("Mary+list@mixed-alias.example", EXIT_MISUSE, {"userdb_user": "Mary@Mixed.Example",
+     "userdb_home": "/data/mailstorage/M/i/Mixed.Example/M/Mary"}),
+    # refused: unknown, not hosted, switched off
+    ("nobody@example.com", EXIT_UNKNOWN, None),
+    ("nothosted@nothosted.com", EXIT_UNKNOWN, None),
+    ("optout@example.com", EXIT_UNKNOWN, None),
+    ("optout+x@example.com", EXIT_UNKNOWN, None),
+    ("+john@example.com", EXIT_UNKNOWN, None),
+    # no safe path, two accounts for one address: internal failure
+    ("../x@unsafe.test", EXIT_TEMPFAIL, None),
+    ("a/b@unsafe.test", EXIT_TEMPFAIL, None),
+    ("short@x", EXIT_TEMPFAIL, None),
+    ("shared-box@quota0.com", EXIT_TEMPFAIL, None),
+]
+
+
+@pytest.mark.parametrize("recipient,status,expected", LOOKUPS,
+                         ids=[l[0] for l in LOOKUPS])
+def test_userdb_lookup(config, recipient, status, expected):
+    # checkpassword-reply exits 2 on success when AUTHORIZED=2 (Dovecot's
+    # userdb success code), which is what reaches Dovecot.
+    result = checkpassword.run(config, recipient, userdb=True)
+    print("userdb %-32s -> exit %d %s" % (recipient, result.status,
+                                           result.fields.get("userdb_user", "")))
+    assert result.status == status, result
+    if expected is None:
+        assert result.raw_reply == ""
+        return
+    for key, value in expected.items():
+        assert result.fields.get(key) == value, (key, result.fields)
+
+
+def test_data_errors_name_the_accounts(config):
+    result = checkpassword.run(config, "shared-box@quota0.com", userdb=True)
+    assert "account 122" in result.stderr and "account 123" in result.stderr
+    result = checkpassword.run(config, "../x@unsafe.test", userdb=True)
+    assert "account 113" in result.stderr
+
+
+def test_database_down_is_temporary(workdir, mariadb):
+    dead = fixtures.write_config(os.path.join(workdir, "dead.conf"), mariadb, "mailroute",
+                                 db_socket=os.path.join(workdir, "no-such.sock"))
+    login = checkpassword.run(dead, "john@example.com", pw("john@example.com"))
+    assert login.status == EXIT_TEMPFAIL, login
+    wrong = checkpassword.run(dead, "john@example.com", "wrong")
+    assert wrong.status == EXIT_TEMPFAIL, wrong
+    lookup = checkpassword.run(dead, "john@example.com", userdb=True)
+    assert lookup.status == EXIT_TEMPFAIL, lookup
+    assert "no-such.sock" in login.stderr
+
+
+def test_database_down_over_tcp(workdir, mariadb):
+    from mrtest.mariadb import free_port
+    dead = fixtures.write_config(os.path.join(workdir, "dead-tcp.conf"), mariadb, "mailroute",
+                                 db_socket=None, db_hosts="127.0.0.1:%d" % free_port())
+    assert checkpassword.run(dead, "john@example.com", "x").status == EXIT_TEMPFAIL
+
+
+def test_second_host_used_when_first_is_down(workdir, mariadb):
+    from mrtest.mariadb import free_port
+    conf = fixtures.write_config(os.path.join(workdir, "two-hosts.conf"), mariadb, "mailroute",
+                                 db_socket=None,
+                                 db_hosts="127.0.0.1:%d 127.0.0.1:%d" % (free_port(), mariadb.port))
+    result = checkpassword.run(conf, "john@example.com", pw("john@example.com"))
+    assert result.status == EXIT_OK, result
+
+
+def test_bad_config_is_temporary(workdir):
+    path = os.path.join(workdir, "bad.conf")
+    with open(path, "w") as f:
+        f.write("db_name = x\ncolour = blue\n")
+    result = checkpassword.run(path, "john@example.com", "x")
+    assert result.status == EXIT_TEMPFAIL
+    assert "bad.conf:2: colour: unknown key" in result.stderr
+
+
+def test_credentials_lookup_refused(config):
+    result = checkpassword.run(config, "john@example.com", userdb=True,
+                               env_extra={"CREDENTIALS_LOOKUP": "1", "SCHEME": "PLAIN"})
+    assert result.status == EXIT_MISUSE
+    assert result.raw_reply == ""
+    assert "credentials lookups are not supported" in result.stderr
+
+
+def test_protocol_misuse(config):
+    # more than 512 bytes on fd 3
+    result = checkpassword.run(config, "", request=b"a" * 600 + b"\0b\0\0")
+    assert result.status == EXIT_MISUSE
+    # no NUL separators
+    assert checkpassword.run(config, "", request=b"john@example.com").status == EXIT_MISUSE
+    # no reply program
+    assert checkpassword.run(config, "john@example.com", "x",
+                             reply_program=None).status == EXIT_MISUSE
+
+
+def test_reply_program_failure_is_passed_on(config):
+    result = checkpassword.run(config, "john@example.com", pw("john@example.com"),
+                               reply_program="/bin/false")
+    assert result.status == 1
+    result = checkpassword.run(config, "john@example.com", pw("john@example.com"),
+                               reply_program="/nonexistent/reply")
+    assert result.status == EXIT_TEMPFAIL
+
+
+def test_qmail_style_environment(config):
+    """djb checkpassword consumers read USER and HOME from the environment."""
+    result = checkpassword.run(config, "johnny@example.net", pw("john@example.com"),
+                               reply_program="/bin/sh",
+                               args=["-c", config, "/bin/sh", "-c", 'printf "%s|%s" "$USER" "$HOME" >&4'])
+    assert result.status == 0
+    assert result.raw_reply == "john@example.com|" + HOME + "/j/john"
+
+
+def test_help_and_version():
+    import subprocess
+    out = subprocess.run([CHECKPASSWORD, "--help"], capture_output=True, text=True)
+    assert out.returncode == 0 and "Exit status" in out.stdout
+    out = subprocess.run([CHECKPASSWORD, "--version"], capture_output=True, text=True)
+    assert out.returncode == 0 and out.stdout.startswith("mailroute-checkpassword ")

@@ -1,0 +1,109 @@
+"""A private MariaDB server in a temporary directory, on a unix socket and
+a loopback TCP port, for tests and the demo. Nothing outside the directory
+is touched; stop() removes the process, the caller removes the directory."""
+import os
+import shutil
+import socket
+import subprocess
+import time
+
+import MySQLdb
+
+APP_USER = "mailroute_ro"
+APP_PASSWORD = "ro-secret-for-tests"
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _find(*names):
+    for name in names:
+        path = shutil.which(name) or (os.path.exists("/usr/sbin/" + name) and "/usr/sbin/" + name)
+        if path:
+            return path
+    raise RuntimeError("none of %s found: install mariadb-server" % (names,))
+
+
+class MariaDB:
+    def __init__(self, root):
+        self.root = root
+        self.datadir = os.path.join(root, "data")
+        self.socket = os.path.join(root, "mysqld.sock")
+        self.port = free_port()
+        self.process = None
+        self.log_path = os.path.join(root, "mysqld.log")
+
+    def install(self):
+        os.makedirs(self.datadir, exist_ok=True)
+        subprocess.run([_find("mariadb-install-db", "mysql_install_db"), "--no-defaults",
+                        "--user=root", "--datadir=" + self.datadir,
+                        "--auth-root-authentication-method=socket", "--skip-test-db"],
+                       check=True, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+
+    def start(self, timeout=60):
+        if not os.path.exists(os.path.join(self.datadir, "mysql")):
+            self.install()
+        log = open(self.log_path, "ab")
+        self.process = subprocess.Popen(
+            [_find("mariadbd", "mysqld"), "--no-defaults", "--user=root",
+             "--datadir=" + self.datadir, "--socket=" + self.socket,
+             "--port=%d" % self.port, "--bind-address=127.0.0.1",
+             "--pid-file=" + os.path.join(self.root, "mysqld.pid"),
+             "--skip-name-resolve", "--innodb-buffer-pool-size=64M",
+             "--innodb-flush-log-at-trx-commit=2", "--log-error=" + self.log_path],
+            stdout=log, stderr=log)
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError("mariadbd exited; see " + self.log_path)
+            try:
+                self.connect().close()
+                return
+            except MySQLdb.OperationalError:
+                time.sleep(0.2)
+        raise RuntimeError("mariadbd did not start in %ds" % timeout)
+
+    def stop(self):
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(timeout=60)
+        self.process = None
+
+    def connect(self, db=None, user="root", password=None):
+        kwargs = dict(unix_socket=self.socket, user=user, charset="utf8")
+        if db:
+            kwargs["db"] = db
+        if password is not None:
+            kwargs["passwd"] = password
+        conn = MySQLdb.connect(**kwargs)
+        conn.autocommit(True)
+        return conn
+
+    def query(self, sql, params=None, db=None):
+        conn = self.connect(db)
+        try:
+            cur = conn.cursor()
+            cur.execute(sql, params)
+            return cur.fetchall() if cur.description else []
+        finally:
+            conn.close()
+
+    def run_file(self, path, db):
+        """Runs an SQL file with the mariadb client, as an operator would.
+        Returns (returncode, stdout, stderr)."""
+        with open(path, "rb") as f:
+            p = subprocess.run([_find("mariadb", "mysql"), "--no-defaults", "--batch",
+                                "--socket=" + self.socket, "-uroot", db],
+                               stdin=f, capture_output=True)
+        return p.returncode, p.stdout.decode("utf-8", "replace"), p.stderr.decode("utf-8", "replace")
+
+    def create_database(self, name):
+        self.query("DROP DATABASE IF EXISTS `%s`" % name)
+        self.query("CREATE DATABASE `%s` CHARACTER SET utf8 COLLATE utf8_general_ci" % name)
+        self.query("CREATE USER IF NOT EXISTS '%s'@'localhost' IDENTIFIED BY '%s'" % (APP_USER, APP_PASSWORD))
+        self.query("CREATE USER IF NOT EXISTS '%s'@'127.0.0.1' IDENTIFIED BY '%s'" % (APP_USER, APP_PASSWORD))
+        for host in ("localhost", "127.0.0.1"):
+            self.query("GRANT SELECT ON `%s`.* TO '%s'@'%s'" % (name, APP_USER, host))

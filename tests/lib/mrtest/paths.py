@@ -1,0 +1,10 @@
+"""Where the sources and the build tree are."""
+import os
+
+SOURCE_DIR = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", ".."))
+BUILD_DIR = os.path.abspath(os.environ.get("MR_BUILD_DIR", SOURCE_DIR))
+
+SQL_DIR = os.path.join(SOURCE_DIR, "sql")
+CHECKPASSWORD = os.path.join(BUILD_DIR, "checkpassword", "mailroute-checkpassword")
+ADMIN_CLI = os.path.join(BUILD_DIR, "cli", "mailroute-auth")
+CHECKPASSWORD_REPLY = "/usr/lib/dovecot/checkpassword-reply"
