@@ -72,7 +72,10 @@ def run(config, user, password="", userdb=False, request=None, env_extra=None,
                             stderr=subprocess.PIPE)
     os.close(req_r)
     os.close(rep_w)
-    os.write(req_w, request)
+    try:
+        os.write(req_w, request)
+    except BrokenPipeError:
+        pass  # it exited without reading (usage errors); the status tells
     os.close(req_w)
     _, stderr = proc.communicate(timeout=120)
     reply = b""

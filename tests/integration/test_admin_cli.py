@@ -1,0 +1,67 @@
+"""mailroute-auth lookup / check-config / pw-test."""
+import os
+import subprocess
+
+from mrtest import fixtures
+from mrtest.paths import ADMIN_CLI
+
+
+def cli(*args, stdin=None):
+    return subprocess.run([ADMIN_CLI] + list(args), input=stdin, capture_output=True, text=True)
+
+
+def test_lookup_shows_rule_and_fields(config):
+    out = cli("-c", config, "lookup", "john-other+x@example.net")
+    assert out.returncode == 0, out
+    assert "matched\tlocalpart cut at '+' (john-other)" not in out.stdout
+    assert "matched\tlocalpart cut at '-' (john)" in out.stdout
+    assert "user\tjohn@example.com" in out.stdout
+    assert "home\t/data/mailstorage/e/x/example.com/j/john" in out.stdout
+    assert "quota_rule\t*:storage=1024M" in out.stdout
+    assert "password\tpbkdf2_sha256" in out.stdout
+    assert "pbkdf2_sha256$" not in out.stdout
+
+
+def test_lookup_continuity_lists_imports(config):
+    out = cli("-c", config, "lookup", "cont@continuity30.org")
+    assert out.returncode == 0
+    assert out.stdout.count("userdb_import\tnamespace/inbox/mailbox/") == 10
+    assert "acl_groups\tcontinuity" in out.stdout
+
+
+def test_lookup_refusals_and_errors(config):
+    out = cli("-c", config, "lookup", "nothosted@nothosted.com")
+    assert out.returncode == 1 and "neither hosted nor continuity" in out.stdout
+    out = cli("-c", config, "lookup", "nobody@example.com")
+    assert out.returncode == 1 and "unknown" in out.stdout
+    out = cli("-c", config, "lookup", "../x@unsafe.test")
+    assert out.returncode == 3 and "account 113" in out.stdout
+    out = cli("-c", config, "lookup", "shared-box@quota0.com")
+    assert out.returncode == 3 and "account 122" in out.stdout
+    out = cli("-c", config, "lookup", "inactive@example.com")
+    assert out.returncode == 0 and "user is not active" in out.stdout
+
+
+def test_check_config(config, workdir, mariadb):
+    out = cli("-c", config, "check-config")
+    assert out.returncode == 0 and out.stdout.strip().endswith(": ok")
+    dead = fixtures.write_config(os.path.join(workdir, "cc-dead.conf"), mariadb, "mailroute",
+                                 db_socket="/nonexistent.sock")
+    assert cli("-c", dead, "check-config").returncode == 3
+    # a database without the view: the grant or migration is missing
+    mariadb.create_database("empty")
+    empty = fixtures.write_config(os.path.join(workdir, "cc-empty.conf"), mariadb, "empty")
+    out = cli("-c", empty, "check-config")
+    assert out.returncode == 3 and "mailroute_login" in out.stderr
+    bad = os.path.join(workdir, "cc-bad.conf")
+    with open(bad, "w") as f:
+        f.write("db_read_timeout = soon\n")
+    out = cli("-c", bad, "check-config")
+    assert out.returncode == 2 and "cc-bad.conf:1: db_read_timeout" in out.stderr
+
+
+def test_usage_errors():
+    assert cli().returncode == 2
+    assert cli("frobnicate").returncode == 2
+    out = cli("--help")
+    assert out.returncode == 0 and "lookup USER@DOMAIN" in out.stdout
