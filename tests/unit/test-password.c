@@ -11,25 +11,12 @@
 #include <stdio.h>
 #include <string.h>
 
-static struct mr_config *config;
-
-static void setup(void)
-{
-	config = mr_config_new_defaults();
-	ck_assert_ptr_nonnull(config);
-}
-
-static void teardown(void)
-{
-	mr_config_free(&config);
-}
-
 static enum mr_password_result verify(const char *password, const char *stored)
 {
 	const char *reason;
 	enum mr_password_result result;
 
-	result = mr_password_verify(&config->hash, password, stored, &reason);
+	result = mr_password_verify(&unit_config->hash, password, stored, &reason);
 	if (result != MR_PASSWORD_MATCH && result != MR_PASSWORD_MISMATCH)
 		ck_assert_ptr_nonnull(reason);
 	return result;
@@ -80,7 +67,7 @@ START_TEST(pbkdf2_cap_checked_before_work)
 {
 	char stored[128];
 
-	config->hash.pbkdf2_max_iterations = 1000;
+	unit_config->hash.pbkdf2_max_iterations = 1000;
 	snprintf(stored, sizeof(stored), "pbkdf2_sha256$%d$salt$AAAA", 1001);
 	ck_assert_int_eq(verify("x", stored), MR_PASSWORD_TOO_COSTLY);
 	/* a billion iterations would take minutes if computed */
@@ -176,7 +163,7 @@ Suite *password_suite(void)
 	Suite *suite = suite_create("password");
 	TCase *tc = tcase_create("verify");
 
-	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_checked_fixture(tc, unit_config_setup, unit_config_teardown);
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, never_matching);
 	tcase_add_test(tc, pbkdf2_parsing);

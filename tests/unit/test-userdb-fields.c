@@ -4,19 +4,6 @@
 
 #include <string.h>
 
-static struct mr_config *config;
-
-static void setup(void)
-{
-	config = mr_config_new_defaults();
-	ck_assert_ptr_nonnull(config);
-}
-
-static void teardown(void)
-{
-	mr_config_free(&config);
-}
-
 static struct mr_account account_new(const char *localpart, const char *domain)
 {
 	struct mr_account account;
@@ -35,7 +22,7 @@ static void build_ok(const struct mr_account *account,
 {
 	struct mr_error error = { "" };
 
-	ck_assert_msg(mr_userdb_fields_build(config, account, fields, &error) == 0,
+	ck_assert_msg(mr_userdb_fields_build(unit_config, account, fields, &error) == 0,
 		      "build failed: %s", error.message);
 }
 
@@ -93,7 +80,7 @@ START_TEST(unsafe_names_refused)
 	for (unsigned int i = 0; i < sizeof(pairs) / sizeof(pairs[0]); i++) {
 		struct mr_account account = account_new(pairs[i][0], pairs[i][1]);
 
-		ck_assert_msg(mr_userdb_fields_build(config, &account, &fields,
+		ck_assert_msg(mr_userdb_fields_build(unit_config, &account, &fields,
 						     &error) == -1,
 			      "built a path for pair #%u", i);
 		ck_assert_ptr_nonnull(strstr(error.message, "account 42"));
@@ -176,7 +163,7 @@ Suite *userdb_fields_suite(void)
 	Suite *suite = suite_create("userdb-fields");
 	TCase *tc = tcase_create("build");
 
-	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_checked_fixture(tc, unit_config_setup, unit_config_teardown);
 	tcase_add_test(tc, legacy_paths);
 	tcase_add_test(tc, characters_not_bytes);
 	tcase_add_test(tc, unsafe_names_refused);

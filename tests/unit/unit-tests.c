@@ -3,6 +3,19 @@
 
 #include <stdlib.h>
 
+struct mr_config *unit_config;
+
+void unit_config_setup(void)
+{
+	unit_config = mr_config_new_defaults();
+	ck_assert_ptr_nonnull(unit_config);
+}
+
+void unit_config_teardown(void)
+{
+	mr_config_free(&unit_config);
+}
+
 int main(void)
 {
 	SRunner *runner;
