@@ -65,3 +65,32 @@ def test_usage_errors():
     assert cli("frobnicate").returncode == 2
     out = cli("--help")
     assert out.returncode == 0 and "lookup USER@DOMAIN" in out.stdout
+
+
+def test_shipped_example_config_parses(workdir, mariadb, migrated_db):
+    """conf.d/mailroute-auth.conf as shipped, with only the database lines
+    pointed at the private server."""
+    from mrtest.mariadb import APP_PASSWORD, APP_USER
+    from mrtest.paths import SOURCE_DIR
+    text = open(os.path.join(SOURCE_DIR, "conf.d", "mailroute-auth.conf")).read()
+    password_file = os.path.join(workdir, "shipped.password")
+    with open(password_file, "w") as f:
+        f.write(APP_PASSWORD + "\n")
+    text = (text.replace("/run/mysqld/mysqld.sock", mariadb.socket)
+                .replace("db_name = mail\n", "db_name = %s\n" % migrated_db)
+                .replace("mailroute_ro", APP_USER)
+                .replace("/etc/dovecot/mailroute-db.password", password_file))
+    path = os.path.join(workdir, "shipped.conf")
+    with open(path, "w") as f:
+        f.write(text)
+    out = cli("-c", path, "check-config")
+    assert out.returncode == 0, out.stderr
+    # every commented default, uncommented, must parse too
+    import re
+    setting = re.compile(r"^#(?!db_hosts|db_tls)[a-z_0-9]+ = ")
+    uncommented = "\n".join(l[1:] if setting.match(l) else l for l in text.splitlines())
+    assert uncommented.count("\nhash_max_") == 6
+    with open(path, "w") as f:
+        f.write(uncommented + "\n")
+    out = cli("-c", path, "check-config")
+    assert out.returncode == 0, out.stderr

@@ -8,6 +8,7 @@ import subprocess
 import time
 
 from .mariadb import free_port
+from .paths import SOURCE_DIR
 
 VMAIL_USER = "mailroute-vmail"
 
@@ -170,22 +171,11 @@ service stats {{
 
 
 def checkpassword_auth(binary, config_path, vmail_user=VMAIL_USER):
-    """passdb and userdb through mailroute-checkpassword; prefetch serves the
-    login's userdb fields, the real userdb serves LMTP and doveadm.
-    checkpassword-reply fills in its own uid (dovecot) when the program
-    sets none: override_fields puts the vmail owner instead."""
-    return """
-passdb {{
-  driver = checkpassword
-  args = {binary} -c {config}
-  override_fields = userdb_uid={vmail} userdb_gid={vmail}
-}}
-userdb {{
-  driver = prefetch
-}}
-userdb {{
-  driver = checkpassword
-  args = {binary} -c {config}
-  override_fields = uid={vmail} gid={vmail}
-}}
-""".format(binary=binary, config=config_path, vmail=vmail_user)
+    """The shipped conf.d include (passdb checkpassword, prefetch, userdb
+    checkpassword), with this build's binary, config file and vmail user."""
+    with open(os.path.join(SOURCE_DIR, "conf.d", "dovecot",
+                           "auth-mailroute-checkpassword.conf.ext")) as f:
+        text = f.read()
+    return (text.replace("/usr/local/libexec/mailroute-checkpassword", binary)
+                .replace("/etc/dovecot/mailroute-auth.conf", config_path)
+                .replace("=vmail", "=" + vmail_user))
