@@ -33,6 +33,16 @@ mr_hash_verify_t(const struct mr_hash_limits *limits, const char *password,
 mr_hash_verify_t mr_hash_pbkdf2_sha256_verify;
 mr_hash_verify_t mr_hash_pbkdf2_sha1_verify;
 mr_hash_verify_t mr_hash_argon2_verify;
+mr_hash_verify_t mr_hash_bcrypt_verify;
+mr_hash_verify_t mr_hash_bcrypt_sha256_verify;
+mr_hash_verify_t mr_hash_crypt_verify;
+mr_hash_verify_t mr_hash_scrypt_verify;
+mr_hash_verify_t mr_hash_md5_verify;
+mr_hash_verify_t mr_hash_sha1_verify;
+mr_hash_verify_t mr_hash_bare_md5_verify;
+
+/* Django's unsalted MD5 without prefix: 32 characters, no '$'. */
+bool mr_hash_is_bare_md5(const char *stored);
 
 /* PBKDF2-HMAC-SHA256 into out; used by the dummy verification too. */
 int mr_hash_pbkdf2_sha256(const char *password, const unsigned char *salt,

@@ -15,6 +15,18 @@ static const struct hash_format hash_formats[] = {
 	{ "pbkdf2_sha256", mr_hash_pbkdf2_sha256_verify },
 	{ "pbkdf2_sha1", mr_hash_pbkdf2_sha1_verify },
 	{ "argon2", mr_hash_argon2_verify },
+	{ "bcrypt_sha256", mr_hash_bcrypt_sha256_verify },
+	{ "bcrypt", mr_hash_bcrypt_verify },
+	{ "scrypt", mr_hash_scrypt_verify },
+	/* "md5$$<hex>" and "sha1$$<hex>" are the unsalted forms: the same
+	   computation with an empty salt */
+	{ "md5", mr_hash_md5_verify },
+	{ "sha1", mr_hash_sha1_verify },
+	{ "crypt", mr_hash_crypt_verify },
+};
+
+static const struct hash_format bare_md5_format = {
+	"unsalted_md5", mr_hash_bare_md5_verify
 };
 
 static const struct hash_format *find_format(const char *stored)
@@ -22,6 +34,8 @@ static const struct hash_format *find_format(const char *stored)
 	const char *dollar = strchr(stored, '$');
 	size_t len;
 
+	if (mr_hash_is_bare_md5(stored))
+		return &bare_md5_format;
 	if (dollar == NULL)
 		return NULL;
 	len = (size_t)(dollar - stored);

@@ -1,0 +1,108 @@
+/* Hashes verified through libxcrypt's crypt_rn(): Django's bcrypt,
+   bcrypt_sha256 and crypt hashers. Django re-hashes with the stored string
+   as the setting and compares the results; so do we. */
+
+#include "mr-hash-private.h"
+
+#include <crypt.h>
+#include <openssl/sha.h>
+#include <sodium.h>
+
+#include <stdlib.h>
+#include <string.h>
+
+/* crypt_rn(phrase, setting) == expected, compared in constant time. */
+static enum mr_password_result crypt_equal(const char *phrase,
+					   const char *setting,
+					   const char **reason_r)
+{
+	struct crypt_data *data = calloc(1, sizeof(*data));
+	const char *hashed;
+	enum mr_password_result result;
+	size_t len = strlen(setting);
+
+	if (data == NULL) {
+		*reason_r = "crypt: out of memory";
+		return MR_PASSWORD_ERROR;
+	}
+	hashed = crypt_rn(phrase, setting, data, sizeof(*data));
+	if (hashed == NULL || hashed[0] == '*') {
+		*reason_r = "crypt: libxcrypt refused the setting";
+		result = MR_PASSWORD_MALFORMED;
+	} else {
+		result = strlen(hashed) == len &&
+			sodium_memcmp(hashed, setting, len) == 0 ?
+			MR_PASSWORD_MATCH : MR_PASSWORD_MISMATCH;
+	}
+	sodium_memzero(data, sizeof(*data));
+	free(data);
+	return result;
+}
+
+/* "$2a$", "$2b$" or "$2y$", a two-digit cost, '$', 53 characters. */
+static enum mr_password_result
+bcrypt_verify(const struct mr_hash_limits *limits, const char *phrase,
+	      const char *setting, const char **reason_r)
+{
+	unsigned long cost;
+
+	if (strlen(setting) != 60 || setting[0] != '$' || setting[1] != '2' ||
+	    strchr("aby", setting[2]) == NULL || setting[3] != '$' ||
+	    setting[4] < '0' || setting[4] > '9' ||
+	    setting[5] < '0' || setting[5] > '9' || setting[6] != '$') {
+		*reason_r = "bcrypt: not a $2a$/$2b$/$2y$ string";
+		return MR_PASSWORD_MALFORMED;
+	}
+	cost = (unsigned long)(setting[4] - '0') * 10 +
+		(unsigned long)(setting[5] - '0');
+	if (cost > limits->bcrypt_max_cost) {
+		*reason_r = "bcrypt: cost above hash_max_bcrypt_cost";
+		return MR_PASSWORD_TOO_COSTLY;
+	}
+	return crypt_equal(phrase, setting, reason_r);
+}
+
+enum mr_password_result
+mr_hash_bcrypt_verify(const struct mr_hash_limits *limits,
+		      const char *password, const char *stored,
+		      const char **reason_r)
+{
+	/* "bcrypt$" + the $2b$ string */
+	return bcrypt_verify(limits, password, stored + strlen("bcrypt$"),
+			     reason_r);
+}
+
+enum mr_password_result
+mr_hash_bcrypt_sha256_verify(const struct mr_hash_limits *limits,
+			     const char *password, const char *stored,
+			     const char **reason_r)
+{
+	unsigned char digest[SHA256_DIGEST_LENGTH];
+	char hex[SHA256_DIGEST_LENGTH * 2 + 1];
+	enum mr_password_result result;
+
+	/* bcrypt of the lowercase hex SHA-256, so long passwords count whole */
+	SHA256((const unsigned char *)password, strlen(password), digest);
+	sodium_bin2hex(hex, sizeof(hex), digest, sizeof(digest));
+	result = bcrypt_verify(limits, hex, stored + strlen("bcrypt_sha256$"),
+			       reason_r);
+	sodium_memzero(digest, sizeof(digest));
+	sodium_memzero(hex, sizeof(hex));
+	return result;
+}
+
+enum mr_password_result
+mr_hash_crypt_verify(const struct mr_hash_limits *limits,
+		     const char *password, const char *stored,
+		     const char **reason_r)
+{
+	struct mr_hash_field fields[3];
+
+	(void)limits;
+	/* crypt$<salt>$<data>: Django hashes with data as the setting */
+	if (!mr_hash_split(stored, fields, 3) || fields[2].len == 0) {
+		*reason_r = "crypt: missing fields";
+		return MR_PASSWORD_MALFORMED;
+	}
+	return crypt_equal(password, fields[2].data, reason_r);
+}
