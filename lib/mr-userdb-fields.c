@@ -57,6 +57,21 @@ static char *maildir_path(const char *root, const char *domain,
 			     (int)l0, localpart, localpart);
 }
 
+/* True (and error set, naming the account) when `name` cannot be used in
+   a path. */
+static bool refuse_unsafe_name(const struct mr_account *account,
+			       const char *what, const char *name,
+			       size_t min_chars, struct mr_error *error)
+{
+	const char *problem = path_component_problem(name, min_chars);
+
+	if (problem == NULL)
+		return false;
+	mr_error_set(error, "account %llu: %s %s: no mail path is built for it",
+		     (unsigned long long)account->account_id, what, problem);
+	return true;
+}
+
 static char *autoexpunge_imports(const struct mr_config *config,
 				 unsigned long days)
 {
@@ -83,37 +98,26 @@ int mr_userdb_fields_build(const struct mr_config *config,
 			   struct mr_userdb_fields *fields_r,
 			   struct mr_error *error)
 {
-	const char *problem;
-	char *home_path, *index_path;
+	char *index_path;
 	bool continuity_only = account->continuity && !account->hosted;
 
 	memset(fields_r, 0, sizeof(*fields_r));
-	if ((problem = path_component_problem(account->domain, 2)) != NULL) {
-		mr_error_set(error, "account %llu: domain %s: no mail path "
-			     "is built for it",
-			     (unsigned long long)account->account_id, problem);
+	if (refuse_unsafe_name(account, "domain", account->domain, 2, error) ||
+	    refuse_unsafe_name(account, "localpart", account->localpart, 1,
+			       error))
 		return -1;
-	}
-	if ((problem = path_component_problem(account->localpart, 1)) != NULL) {
-		mr_error_set(error, "account %llu: localpart %s: no mail path "
-			     "is built for it",
-			     (unsigned long long)account->account_id, problem);
-		return -1;
-	}
 
-	home_path = maildir_path(config->mail_root, account->domain,
-				 account->localpart);
+	fields_r->home = maildir_path(config->mail_root, account->domain,
+				      account->localpart);
 	index_path = maildir_path(config->index_root, account->domain,
 				  account->localpart);
 	fields_r->user = format_string("%s@%s", account->localpart,
 				       account->domain);
-	if (home_path != NULL && index_path != NULL) {
-		fields_r->home = strdup(home_path);
+	if (fields_r->home != NULL && index_path != NULL) {
 		fields_r->mail = format_string(
 			"maildir:%s/mail:INDEX=%s:LAYOUT=fs",
-			home_path, index_path);
+			fields_r->home, index_path);
 	}
-	free(home_path);
 	free(index_path);
 	if (account->has_quota) {
 		fields_r->quota_rule = format_string("*:storage=%luM",
