@@ -44,17 +44,24 @@ enum mr_login_result mr_admission_login(struct mr_db *db,
 		return MR_LOGIN_FAILED;
 	}
 
+	return mr_admission_after_password(account, error) ? MR_LOGIN_OK :
+		MR_LOGIN_DISABLED;
+}
+
+bool mr_admission_after_password(const struct mr_account *account,
+				 struct mr_error *error)
+{
 	if (!account->is_active) {
 		mr_error_set(error, "account %llu: user is not active",
 			     (unsigned long long)account->account_id);
-		return MR_LOGIN_DISABLED;
+		return false;
 	}
 	if (!mr_account_may_login(account)) {
 		mr_error_set(error, "account %llu: neither hosted nor continuity",
 			     (unsigned long long)account->account_id);
-		return MR_LOGIN_DISABLED;
+		return false;
 	}
-	return MR_LOGIN_OK;
+	return true;
 }
 
 enum mr_db_result mr_admission_recipient(struct mr_db *db,

@@ -33,6 +33,12 @@ enum mr_login_result mr_admission_login(struct mr_db *db,
 					struct mr_match *match_r,
 					struct mr_error *error);
 
+/* The login admission that follows a verified password: false (reason in
+   error) for an inactive account or one neither hosted nor continuity,
+   which Dovecot reports as USER_DISABLED. */
+bool mr_admission_after_password(const struct mr_account *account,
+				 struct mr_error *error);
+
 /* Resolves a recipient with the delimiter rules; MR_DB_FOUND only for an
    account that may receive mail (hosted or continuity). */
 enum mr_db_result mr_admission_recipient(struct mr_db *db,

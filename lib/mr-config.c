@@ -2,6 +2,8 @@
 #include "mr-address.h"
 #include "mr-text.h"
 
+#include "mailroute-auth-config.h"
+
 #include <sodium.h>
 
 #include <errno.h>
@@ -13,6 +15,8 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+const char mr_config_default_path[] = MR_CONFIG_DEFAULT_PATH;
 
 #define MR_CONFIG_MAX_FILE_SIZE (64 * 1024)
 

@@ -62,6 +62,10 @@ struct mr_config {
 	struct mr_hash_limits hash;
 };
 
+/* The path built in with ./configure --with-config-file, for callers that
+   cannot include the build's config header (the Dovecot module). */
+extern const char mr_config_default_path[];
+
 /* Reads and validates the file. Returns 0, or -1 with error set. */
 int mr_config_load(const char *path, struct mr_config **config_r,
 		   struct mr_error *error);

@@ -334,70 +334,64 @@ static int account_row_finish(struct account_row *row,
 	return 0;
 }
 
-typedef int row_callback_t(struct account_row *row, void *context,
-			   struct mr_error *error);
-
-/* Executes a prepared statement and hands each row to the callback. On a
-   lost connection before any row was delivered, reconnects and tries once
-   more. Returns 0 or -1 (database failure, or the callback's -1). */
-static int db_run(struct mr_db *db, enum statement_id id,
-		  MYSQL_BIND *params, row_callback_t *callback, void *context,
-		  struct mr_error *error)
+/* Executes a prepared statement with its result bound to row. On a lost
+   connection, reconnects and tries once more: nothing has been read yet,
+   so the retry cannot deliver a row twice. */
+static MYSQL_STMT *db_execute(struct mr_db *db, enum statement_id id,
+			      MYSQL_BIND *params, struct account_row *row,
+			      struct mr_error *error)
 {
-	struct account_row row;
-	int ret = -1;
-
 	for (unsigned int attempt = 0; attempt < 2; attempt++) {
 		MYSQL_STMT *stmt = db_statement(db, id, error);
 		unsigned int errnum;
-		int fetch;
 
 		if (stmt == NULL) {
 			if (db->conn == NULL)
-				return -1;
+				return NULL;
 			errnum = mysql_errno(db->conn);
 			if (attempt == 0 && connection_lost(errnum)) {
 				db_disconnect(db);
 				continue;
 			}
-			return -1;
+			return NULL;
 		}
-		account_row_init(&row);
+		account_row_init(row);
 		if ((params != NULL && mysql_stmt_bind_param(stmt, params) != 0) ||
 		    mysql_stmt_execute(stmt) != 0 ||
-		    mysql_stmt_bind_result(stmt, row.bind) != 0) {
+		    mysql_stmt_bind_result(stmt, row->bind) != 0) {
 			errnum = mysql_stmt_errno(stmt);
 			mr_error_set(error, "query failed on %s: %s",
 				     db->host_name, mysql_stmt_error(stmt));
+			mysql_stmt_free_result(stmt);
 			if (attempt == 0 && connection_lost(errnum)) {
 				db_disconnect(db);
 				continue;
 			}
-			mysql_stmt_free_result(stmt);
-			return -1;
+			return NULL;
 		}
-		ret = 0;
-		while ((fetch = mysql_stmt_fetch(stmt)) == 0 ||
-		       fetch == MYSQL_DATA_TRUNCATED) {
-			if (ret == 0 && callback(&row, context, error) < 0)
-				ret = -1;
-		}
-		if (fetch != MYSQL_NO_DATA) {
-			mr_error_set(error, "fetch failed on %s: %s",
-				     db->host_name, mysql_stmt_error(stmt));
-			ret = -1;
-			/* a broken connection must not be reused */
-			if (connection_lost(mysql_stmt_errno(stmt))) {
-				account_row_wipe(&row);
-				db_disconnect(db);
-				return -1;
-			}
-		}
-		mysql_stmt_free_result(stmt);
-		account_row_wipe(&row);
-		return ret;
+		return stmt;
 	}
-	return ret;
+	return NULL;
+}
+
+/* Fetches the next row: 1 row, 0 end of result, -1 failure. A broken
+   connection is closed so that it is never reused. */
+static int db_fetch(struct mr_db *db, MYSQL_STMT *stmt,
+		    struct mr_error *error)
+{
+	int fetch = mysql_stmt_fetch(stmt);
+
+	if (fetch == 0 || fetch == MYSQL_DATA_TRUNCATED)
+		return 1;
+	if (fetch == MYSQL_NO_DATA)
+		return 0;
+	mr_error_set(error, "fetch failed on %s: %s",
+		     db->host_name, mysql_stmt_error(stmt));
+	if (connection_lost(mysql_stmt_errno(stmt)))
+		db_disconnect(db);
+	else
+		mysql_stmt_free_result(stmt);
+	return -1;
 }
 
 struct find_address_context {
@@ -454,42 +448,93 @@ enum mr_db_result mr_db_find_address(struct mr_db *db, const char *localpart,
 					    .domain = domain };
 	unsigned long lengths[2] = { localpart_len, strlen(domain) };
 	MYSQL_BIND params[2];
+	struct account_row row;
+	MYSQL_STMT *stmt;
+	int ret = 0, fetched;
 
 	bind_param_string(&params[0], localpart, &lengths[0]);
 	bind_param_string(&params[1], domain, &lengths[1]);
-	if (db_run(db, STMT_FIND_ADDRESS, params, find_address_row, &ctx,
-		   error) < 0) {
+	stmt = db_execute(db, STMT_FIND_ADDRESS, params, &row, error);
+	if (stmt == NULL)
+		return MR_DB_FAILED;
+	/* read every row even after a failure: the connection must be left
+	   ready for the next statement */
+	while ((fetched = db_fetch(db, stmt, error)) > 0) {
+		if (ret == 0 && find_address_row(&row, &ctx, error) < 0)
+			ret = -1;
+	}
+	if (fetched == 0)
+		mysql_stmt_free_result(stmt);
+	account_row_wipe(&row);
+	if (ret < 0 || fetched < 0) {
 		mr_account_wipe(account_r);
 		return MR_DB_FAILED;
 	}
 	return ctx.matches > 0 ? MR_DB_FOUND : MR_DB_NOT_FOUND;
 }
 
-struct iterate_context {
-	mr_db_user_callback_t *callback;
-	void *context;
+struct mr_db_user_iter {
+	struct mr_db *db;
+	MYSQL_STMT *stmt;
+	struct account_row row;
+	bool failed;
 };
 
-static int iterate_row(struct account_row *row, void *context,
-		       struct mr_error *error)
+struct mr_db_user_iter *mr_db_user_iter_init(struct mr_db *db,
+					     struct mr_error *error)
 {
-	struct iterate_context *ctx = context;
-	struct mr_account account;
-	int ret;
+	struct mr_db_user_iter *iter = calloc(1, sizeof(*iter));
 
-	if (account_row_finish(row, &account, error) < 0)
-		return -1;
-	ret = ctx->callback(&account, ctx->context);
-	mr_account_wipe(&account);
-	if (ret < 0)
-		mr_error_set(error, "iteration stopped by the caller");
-	return ret;
+	if (iter == NULL) {
+		mr_error_set(error, "out of memory");
+		return NULL;
+	}
+	iter->db = db;
+	iter->stmt = db_execute(db, STMT_ITERATE_USERS, NULL, &iter->row,
+				error);
+	if (iter->stmt == NULL) {
+		free(iter);
+		return NULL;
+	}
+	return iter;
 }
 
-int mr_db_iterate_users(struct mr_db *db, mr_db_user_callback_t *callback,
-			void *context, struct mr_error *error)
+enum mr_db_result mr_db_user_iter_next(struct mr_db_user_iter *iter,
+				       struct mr_account *account_r,
+				       struct mr_error *error)
 {
-	struct iterate_context ctx = { callback, context };
+	int fetched;
 
-	return db_run(db, STMT_ITERATE_USERS, NULL, iterate_row, &ctx, error);
+	if (iter->stmt == NULL)
+		return iter->failed ? MR_DB_FAILED : MR_DB_NOT_FOUND;
+	fetched = db_fetch(iter->db, iter->stmt, error);
+	if (fetched > 0 &&
+	    account_row_finish(&iter->row, account_r, error) == 0)
+		return MR_DB_FOUND;
+	if (fetched == 0) {
+		mysql_stmt_free_result(iter->stmt);
+	} else {
+		iter->failed = true;
+		if (fetched > 0) {
+			/* a malformed row: drain the rest so the connection
+			   stays usable */
+			while (db_fetch(iter->db, iter->stmt, error) > 0) ;
+			mysql_stmt_free_result(iter->stmt);
+		}
+	}
+	iter->stmt = NULL;
+	return iter->failed ? MR_DB_FAILED : MR_DB_NOT_FOUND;
+}
+
+void mr_db_user_iter_deinit(struct mr_db_user_iter **_iter)
+{
+	struct mr_db_user_iter *iter = *_iter;
+
+	if (iter == NULL)
+		return;
+	*_iter = NULL;
+	if (iter->stmt != NULL)
+		mysql_stmt_free_result(iter->stmt);
+	account_row_wipe(&iter->row);
+	free(iter);
 }

@@ -35,11 +35,20 @@ enum mr_db_result mr_db_find_address(struct mr_db *db, const char *localpart,
 				     struct mr_error *error);
 
 /* Walks every account admitted for delivery (hosted or continuity), one
-   row per canonical user. The callback returns 0 to go on, -1 to stop. */
-typedef int mr_db_user_callback_t(const struct mr_account *account,
-				  void *context);
-int mr_db_iterate_users(struct mr_db *db, mr_db_user_callback_t *callback,
-			void *context, struct mr_error *error);
+   row per canonical user, streaming from the server. While an iteration is
+   open the handle must not run other queries. */
+struct mr_db_user_iter;
+
+/* NULL on failure (reason in error). */
+struct mr_db_user_iter *mr_db_user_iter_init(struct mr_db *db,
+					     struct mr_error *error);
+/* MR_DB_FOUND with the next account (wipe it after use), MR_DB_NOT_FOUND
+   at the end, MR_DB_FAILED on a database or data error. After the end or
+   a failure it keeps returning the same result. */
+enum mr_db_result mr_db_user_iter_next(struct mr_db_user_iter *iter,
+				       struct mr_account *account_r,
+				       struct mr_error *error);
+void mr_db_user_iter_deinit(struct mr_db_user_iter **iter);
 
 /* Opens the connection now if it is not open (for start-up checks). */
 int mr_db_connect(struct mr_db *db, struct mr_error *error);

@@ -8,6 +8,7 @@
 #include <sodium.h>
 
 #include <limits.h>
+#include <stdio.h>
 #include <string.h>
 
 static int pbkdf2(const EVP_MD *md, const char *password,
@@ -82,4 +83,33 @@ mr_hash_pbkdf2_sha1_verify(const struct mr_hash_limits *limits,
 {
 	return pbkdf2_verify(EVP_sha1(), 20, limits, password, stored,
 			     reason_r);
+}
+
+/* Django's salt: 22 characters of [A-Za-z0-9], about 131 bits. */
+#define DJANGO_SALT_LEN 22
+
+int mr_password_make_pbkdf2_sha256(const char *password,
+				   unsigned long iterations,
+				   char *out, size_t out_size)
+{
+	static const char alphabet[] =
+		"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+	char salt[DJANGO_SALT_LEN + 1];
+	unsigned char key[32];
+	char key_b64[sodium_base64_ENCODED_LEN(32,
+		sodium_base64_VARIANT_ORIGINAL)];
+	int len;
+
+	for (unsigned int i = 0; i < DJANGO_SALT_LEN; i++)
+		salt[i] = alphabet[randombytes_uniform(sizeof(alphabet) - 1)];
+	salt[DJANGO_SALT_LEN] = '\0';
+	if (mr_hash_pbkdf2_sha256(password, (const unsigned char *)salt,
+				  DJANGO_SALT_LEN, iterations, key) < 0)
+		return -1;
+	sodium_bin2base64(key_b64, sizeof(key_b64), key, sizeof(key),
+			  sodium_base64_VARIANT_ORIGINAL);
+	sodium_memzero(key, sizeof(key));
+	len = snprintf(out, out_size, "pbkdf2_sha256$%lu$%s$%s",
+		       iterations, salt, key_b64);
+	return len > 0 && (size_t)len < out_size ? 0 : -1;
 }

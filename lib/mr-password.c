@@ -88,6 +88,12 @@ void mr_password_verify_dummy(const struct mr_hash_limits *limits,
 	sodium_memzero(key, sizeof(key));
 }
 
+bool mr_password_may_match(const char *stored)
+{
+	return stored[0] != '\0' && stored[0] != '!' &&
+		find_format(stored) != NULL;
+}
+
 const char *mr_password_format(const char *stored)
 {
 	const struct hash_format *format;

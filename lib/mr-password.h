@@ -3,6 +3,9 @@
 
 #include "mr-config.h"
 
+#include <stdbool.h>
+#include <stddef.h>
+
 /* Django password hashes verified natively, with the result Django's
    check_password gives (SPEC 5). Parameters are parsed from the stored
    string, canonical decimal only, and checked against the configured cost
@@ -37,9 +40,21 @@ enum mr_password_result mr_password_verify(const struct mr_hash_limits *limits,
 void mr_password_verify_dummy(const struct mr_hash_limits *limits,
 			      const char *password);
 
+/* False for hashes no password can match: empty, Django's unusable
+   ("!..."), an unknown format. Cheap: parses nothing. */
+bool mr_password_may_match(const char *stored);
+
 /* Short name of the stored hash's format ("pbkdf2_sha256", "unusable",
    ...), for logs and reports. Never the hash itself. */
 const char *mr_password_format(const char *stored);
+
+/* Makes a new Django pbkdf2_sha256 hash with a random 22-character salt,
+   as Django's make_password does. out needs MR_PASSWORD_MAKE_SIZE bytes.
+   Returns 0, or -1 on a library failure. */
+#define MR_PASSWORD_MAKE_SIZE 128
+int mr_password_make_pbkdf2_sha256(const char *password,
+				   unsigned long iterations,
+				   char *out, size_t out_size);
 
 /* Initialises the crypto libraries; call once at start-up. */
 int mr_password_init(void);

@@ -15,8 +15,12 @@ from mrtest.paths import ADMIN_CLI, CHECKPASSWORD  # noqa: E402
 @pytest.fixture(scope="session")
 def workdir():
     path = tempfile.mkdtemp(prefix="mailroute-test-")
+    os.chmod(path, 0o755)  # mail processes run as the vmail user
     yield path
-    shutil.rmtree(path, ignore_errors=True)
+    if os.environ.get("MR_KEEP_WORKDIR"):  # for reading logs after a failure
+        print("work directory kept: " + path)
+    else:
+        shutil.rmtree(path, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")

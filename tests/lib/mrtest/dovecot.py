@@ -1,14 +1,16 @@
 """A private Dovecot 2.3 (Debian's dovecot-core) in a temporary directory:
 own base_dir, loopback ports, a vmail user the harness creates, the
 mailroute passdb/userdb of the caller's choice."""
+import glob
 import os
 import pwd
+import shutil
 import socket
 import subprocess
 import time
 
 from .mariadb import free_port
-from .paths import SOURCE_DIR
+from .paths import BUILD_DIR, SOURCE_DIR
 
 VMAIL_USER = "mailroute-vmail"
 
@@ -20,35 +22,6 @@ def ensure_vmail_user():
         subprocess.run(["useradd", "--system", "--no-create-home", "--home-dir", "/nonexistent",
                         "--shell", "/usr/sbin/nologin", VMAIL_USER], check=True)
         return pwd.getpwnam(VMAIL_USER)
-
-
-# Every continuity mailbox gets a section, spelled exactly as in the
-# userdb_import overrides, or Dovecot ignores the override (SPEC 4).
-MAILBOXES = """
-  mailbox inbox {
-  }
-  mailbox Drafts {
-    special_use = \\Drafts
-  }
-  mailbox Sent {
-    special_use = \\Sent
-  }
-  mailbox Trash {
-    special_use = \\Trash
-  }
-  mailbox Quarantine {
-  }
-  mailbox Quarantine.Spam {
-  }
-  mailbox Quarantine.BadHeaders {
-  }
-  mailbox Quarantine.BannedFiles {
-  }
-  mailbox Quarantine.Blocked {
-  }
-  mailbox Quarantine.Virus {
-  }
-"""
 
 
 class Dovecot:
@@ -67,9 +40,7 @@ class Dovecot:
 
     def write_config(self):
         os.makedirs(self.base_dir, exist_ok=True)
-        with open(self.acl_path, "w") as f:
-            # continuity copies are read-only: list, read, keep \Seen
-            f.write("* group-override=continuity lrs\n")
+        shutil.copy(conf_path("dovecot-acl"), self.acl_path)
         config = """
 base_dir = {base_dir}
 state_dir = {root}/state
@@ -82,30 +53,20 @@ listen = 127.0.0.1
 ssl = no
 disable_plaintext_auth = no
 auth_mechanisms = plain login
-# '+' and non-ASCII must reach mailroute, whose own validation applies
-auth_username_chars =
-# the full recipient reaches the userdb, which applies SPEC 3's
-# delimiter rules itself (exact match first)
-recipient_delimiter =
 auth_verbose = yes
+# tests fail many logins on purpose (the auth penalty is per source
+# address: see client_address())
+auth_failure_delay = 0
 auth_debug = yes
 mail_uid = {uid}
 mail_gid = {gid}
 first_valid_uid = {uid}
 last_valid_uid = {uid}
-mail_plugins = acl quota
-protocol imap {{
-  mail_plugins = $mail_plugins imap_acl imap_quota
-}}
-plugin {{
-  acl = vfile:{acl}
-  quota = maildir:User quota
-}}
 namespace inbox {{
   inbox = yes
   separator = /
-{mailboxes}
 }}
+{mail}
 service imap-login {{
   inet_listener imap {{
     address = 127.0.0.1
@@ -140,8 +101,8 @@ service stats {{
 }}
 {auth}
 """.format(base_dir=self.base_dir, root=self.root, log=self.log_path,
-           uid=self.vmail.pw_uid, gid=self.vmail.pw_gid, acl=self.acl_path,
-           mailboxes=MAILBOXES, imap_port=self.imap_port, pop3_port=self.pop3_port,
+           uid=self.vmail.pw_uid, gid=self.vmail.pw_gid,
+           mail=shipped_mail_config(self.acl_path), imap_port=self.imap_port, pop3_port=self.pop3_port,
            lmtp_port=self.lmtp_port, auth=self.auth_config)
         with open(self.config_path, "w") as f:
             f.write(config)
@@ -170,12 +131,76 @@ service stats {{
                               capture_output=True, text=True)
 
 
+_next_client = [0]
+
+
+def client_address():
+    """A fresh loopback source address per connection, so that Dovecot's
+    auth penalty for failed logins (per address, up to 15 s) does not slow
+    the suite down."""
+    _next_client[0] += 1
+    n = _next_client[0]
+    return "127.%d.%d.%d" % (100 + (n >> 16) % 100, (n >> 8) & 255, n & 255 or 1)
+
+
+def conf_path(name):
+    return os.path.join(SOURCE_DIR, "conf.d", "dovecot", name)
+
+
+def read_conf(name):
+    with open(conf_path(name)) as f:
+        return f.read()
+
+
+def shipped_mail_config(acl_path):
+    """conf.d's mailroute-mail.conf.ext as shipped, ACL file moved."""
+    return read_conf("mailroute-mail.conf.ext").replace("/etc/dovecot/dovecot-acl", acl_path)
+
+
 def checkpassword_auth(binary, config_path, vmail_user=VMAIL_USER):
     """The shipped conf.d include (passdb checkpassword, prefetch, userdb
     checkpassword), with this build's binary, config file and vmail user."""
-    with open(os.path.join(SOURCE_DIR, "conf.d", "dovecot",
-                           "auth-mailroute-checkpassword.conf.ext")) as f:
-        text = f.read()
-    return (text.replace("/usr/local/libexec/mailroute-checkpassword", binary)
-                .replace("/etc/dovecot/mailroute-auth.conf", config_path)
-                .replace("=vmail", "=" + vmail_user))
+    return (read_conf("auth-mailroute-checkpassword.conf.ext")
+            .replace("/usr/local/libexec/mailroute-checkpassword", binary)
+            .replace("/etc/dovecot/mailroute-auth.conf", config_path)
+            .replace("=vmail", "=" + vmail_user))
+
+
+def module_auth(config_path):
+    """The shipped include for libauthdb_mailroute.so."""
+    return read_conf("auth-mailroute.conf.ext").replace("/etc/dovecot/mailroute-auth.conf", config_path)
+
+
+def sql_auth(sql_config_path, server, database, mail_root, index_root):
+    """The shipped stock-SQL include and its dovecot-sql.conf.ext, pointed
+    at the test server and path roots; writes the latter to
+    sql_config_path."""
+    from .mariadb import APP_USER, APP_PASSWORD
+    connect = "connect = host=127.0.0.1 port=%d dbname=%s user=%s password=%s" % (
+        server.port, database, APP_USER, APP_PASSWORD)
+    text = (read_conf("dovecot-sql.conf.ext").replace("/data/mailstorage", mail_root)
+            .replace("/data/mailindices", index_root))
+    text = "\n".join(connect if line.startswith("connect =") else line
+                     for line in text.split("\n"))
+    with open(sql_config_path, "w") as f:
+        f.write(text)
+    os.chmod(sql_config_path, 0o600)
+    return read_conf("auth-mailroute-sql.conf.ext").replace("/etc/dovecot/dovecot-sql.conf.ext",
+                                                             sql_config_path)
+
+
+AUTH_MODULE_DIR = "/usr/lib/dovecot/modules/auth"
+AUTH_MODULES = ("libauthdb_mailroute.so", "lib20_mailroute_django.so")
+
+
+def install_auth_modules():
+    """Dovecot's auth process loads modules from its compiled-in moduledir
+    only, so the build's modules go there (what `make install` does)."""
+    for name in AUTH_MODULES:
+        built = os.path.join(BUILD_DIR, "plugin", ".libs", name)
+        if not os.path.exists(built):
+            raise RuntimeError("build first: %s missing" % built)
+        target = os.path.join(AUTH_MODULE_DIR, name)
+        shutil.copyfile(built, target + ".new")
+        os.chmod(target + ".new", 0o644)
+        os.replace(target + ".new", target)

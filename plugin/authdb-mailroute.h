@@ -1,0 +1,17 @@
+#ifndef AUTHDB_MAILROUTE_H
+#define AUTHDB_MAILROUTE_H
+
+struct module;
+struct passdb_module_interface;
+struct userdb_module_interface;
+
+extern struct passdb_module_interface passdb_mailroute;
+extern struct userdb_module_interface userdb_mailroute;
+
+/* Exported by libauthdb_mailroute.so; Dovecot loads it lazily for
+   "driver = mailroute" and refuses it if the ABI version differs. */
+extern const char *authdb_mailroute_version;
+void authdb_mailroute_init(struct module *module);
+void authdb_mailroute_deinit(void);
+
+#endif

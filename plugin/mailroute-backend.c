@@ -1,0 +1,114 @@
+/* Configuration and database handle shared by passdb and userdb
+   mailroute; the userdb fields both of them export. */
+
+#include "auth-common.h"
+#include "auth-request.h"
+
+#include "mailroute-backend.h"
+#include "mr-password.h"
+#include "mr-userdb-fields.h"
+
+static struct mailroute_backend *backends = NULL;
+
+static const char *backend_config_path(const char *args)
+{
+	const char *path = t_str_trim(args, " \t");
+
+	return path[0] != '\0' ? path : mr_config_default_path;
+}
+
+struct mailroute_backend *mailroute_backend_get(const char *driver,
+						const char *args)
+{
+	const char *path = backend_config_path(args);
+	struct mailroute_backend *backend;
+	struct mr_error error;
+
+	for (backend = backends; backend != NULL; backend = backend->next) {
+		if (strcmp(backend->config_path, path) == 0) {
+			backend->refcount++;
+			return backend;
+		}
+	}
+	backend = i_new(struct mailroute_backend, 1);
+	if (mr_config_load(path, &backend->config, &error) < 0)
+		i_fatal("%s mailroute: %s", driver, error.message);
+	if (mr_password_init() < 0)
+		i_fatal("%s mailroute: libsodium initialisation failed",
+			driver);
+	backend->config_path = i_strdup(path);
+	backend->refcount = 1;
+	backend->next = backends;
+	backends = backend;
+	return backend;
+}
+
+void mailroute_backend_unref(struct mailroute_backend **_backend)
+{
+	struct mailroute_backend *backend = *_backend, **prev;
+
+	*_backend = NULL;
+	i_assert(backend->refcount > 0);
+	if (--backend->refcount > 0)
+		return;
+	for (prev = &backends; *prev != backend; prev = &(*prev)->next) ;
+	*prev = backend->next;
+	mr_db_destroy(&backend->db);
+	mr_config_free(&backend->config);
+	i_free(backend->config_path);
+	i_free(backend);
+}
+
+struct mr_db *mailroute_backend_db(struct mailroute_backend *backend,
+				   struct mr_error *error)
+{
+	if (!worker) {
+		mr_error_set(error, "database lookup outside an auth-worker "
+			     "process (the driver must stay blocking)");
+		return NULL;
+	}
+	if (backend->db == NULL)
+		backend->db = mr_db_create(backend->config);
+	if (backend->db == NULL)
+		mr_error_set(error, "out of memory");
+	return backend->db;
+}
+
+int mailroute_export_account(struct auth_request *request,
+			     const struct mr_config *config,
+			     const struct mr_match *match, bool as_prefetch)
+{
+	struct event *event = authdb_event(request);
+	struct mr_userdb_fields fields;
+	struct mr_field list[MR_USERDB_FIELD_MAX];
+	struct mr_error error;
+	unsigned int count;
+
+	if (mr_userdb_fields_build(config, &match->account, &fields,
+				   &error) < 0) {
+		e_error(event, "%s", error.message);
+		return -1;
+	}
+	if (fields.continuity_withheld) {
+		e_info(event, "account %llu is hosted and continuity: hosted "
+		       "wins, no autoexpunge",
+		       (unsigned long long)match->account.account_id);
+	}
+	count = mr_userdb_fields_list(&fields, list);
+	if (as_prefetch) {
+		auth_request_set_field(request, "user", fields.user, NULL);
+		for (unsigned int i = 0; i < count; i++) {
+			auth_request_set_field(request,
+				t_strconcat("userdb_", list[i].name, NULL),
+				list[i].value, NULL);
+		}
+	} else {
+		auth_request_set_userdb_field(request, "user", fields.user);
+		for (unsigned int i = 0; i < count; i++) {
+			auth_request_set_userdb_field(request, list[i].name,
+						      list[i].value);
+		}
+	}
+	mr_userdb_fields_free(&fields);
+	return 0;
+}

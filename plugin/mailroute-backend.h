@@ -1,0 +1,44 @@
+#ifndef MAILROUTE_BACKEND_H
+#define MAILROUTE_BACKEND_H
+
+#include "mr-config.h"
+#include "mr-db.h"
+#include "mr-error.h"
+#include "mr-resolve.h"
+
+/* What passdb and userdb mailroute share: the configuration file, read
+   once per path and process in preinit (as root), and one database handle
+   that only auth-worker processes ever connect. */
+
+struct mailroute_backend {
+	struct mailroute_backend *next;
+	char *config_path;
+	struct mr_config *config;
+	/* created on first use in a worker: the auth master never opens a
+	   database connection (its blocking I/O would stall every login) */
+	struct mr_db *db;
+	unsigned int refcount;
+};
+
+/* Config path from the passdb/userdb args; empty args mean the built-in
+   default. Fatal (the process cannot serve anyone) if the file is
+   unreadable or invalid. */
+struct mailroute_backend *mailroute_backend_get(const char *driver,
+						const char *args);
+void mailroute_backend_unref(struct mailroute_backend **backend);
+
+/* The handle for queries; NULL with the reason in error outside
+   auth-worker processes. */
+struct mr_db *mailroute_backend_db(struct mailroute_backend *backend,
+				   struct mr_error *error);
+
+/* Sets user (canonical) and the userdb fields of SPEC 4 on the request:
+   as userdb fields (userdb lookup) or as userdb_* passdb fields for the
+   prefetch userdb. Returns -1 (logged) if the account cannot produce safe
+   paths. */
+struct auth_request;
+int mailroute_export_account(struct auth_request *request,
+			     const struct mr_config *config,
+			     const struct mr_match *match, bool as_prefetch);
+
+#endif

@@ -1,0 +1,17 @@
+#ifndef MAILROUTE_DJANGO_H
+#define MAILROUTE_DJANGO_H
+
+#include "mr-config.h"
+
+struct module;
+
+/* Exported by lib20_mailroute_django.so. */
+extern const char *mailroute_django_version;
+void mailroute_django_init(struct module *module);
+void mailroute_django_deinit(void);
+
+/* The cost caps the DJANGO scheme applies (built-in defaults until a
+   mailroute passdb sets those of its configuration file). */
+void mailroute_django_set_limits(const struct mr_hash_limits *limits);
+
+#endif

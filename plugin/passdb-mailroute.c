@@ -1,0 +1,199 @@
+/* passdb mailroute: login by exact address (SPEC 3), the stored Django
+   hash verified by Dovecot core with the DJANGO scheme so that auth_cache
+   can keep and re-verify it, then admission. Runs in auth-workers only. */
+
+#include "auth-common.h"
+#include "passdb.h"
+
+#include "authdb-mailroute.h"
+#include "mailroute-backend.h"
+#include "mailroute-django.h"
+#include "mr-admission.h"
+#include "mr-password.h"
+
+/* The result depends on the login name only. */
+#define MAILROUTE_CACHE_KEY "%u"
+#define MAILROUTE_SCHEME "DJANGO"
+
+struct mailroute_passdb_module {
+	struct passdb_module module;
+	struct mailroute_backend *backend;
+};
+
+static struct mailroute_passdb_module *
+passdb_module(struct auth_request *request)
+{
+	return (struct mailroute_passdb_module *)request->passdb->passdb;
+}
+
+/* Resolves the login name. Failures are logged; NOT_FOUND has spent the
+   time of a password verification already. */
+static enum passdb_result
+passdb_mailroute_find(struct mailroute_passdb_module *module,
+		      struct auth_request *request, const char *password,
+		      struct mr_match *match_r)
+{
+	const struct mr_config *config = module->backend->config;
+	struct event *event = authdb_event(request);
+	struct mr_error error = { "" };
+	struct mr_db *db;
+
+	db = mailroute_backend_db(module->backend, &error);
+	if (db == NULL) {
+		e_error(event, "%s", error.message);
+		return PASSDB_RESULT_INTERNAL_FAILURE;
+	}
+	switch (mr_resolve_login(db, request->fields.user, match_r, &error)) {
+	case MR_DB_FAILED:
+		e_error(event, "%s", error.message);
+		return PASSDB_RESULT_INTERNAL_FAILURE;
+	case MR_DB_NOT_FOUND:
+		if (password != NULL)
+			mr_password_verify_dummy(&config->hash, password);
+		if (error.message[0] != '\0')
+			e_debug(event, "%s", error.message);
+		auth_request_log_unknown_user(request, AUTH_SUBSYS_DB);
+		return PASSDB_RESULT_USER_UNKNOWN;
+	case MR_DB_FOUND:
+		break;
+	}
+	e_debug(event, "login name matched account %llu exactly",
+		(unsigned long long)match_r->account.account_id);
+	return PASSDB_RESULT_OK;
+}
+
+/* SPEC 3 admission after the password: inactive, or neither hosted nor
+   continuity, is USER_DISABLED. */
+static enum passdb_result
+passdb_mailroute_admit(struct mailroute_passdb_module *module,
+		       struct auth_request *request,
+		       const struct mr_match *match)
+{
+	struct mr_error error;
+
+	if (!mr_admission_after_password(&match->account, &error)) {
+		e_info(authdb_event(request), "%s", error.message);
+		return PASSDB_RESULT_USER_DISABLED;
+	}
+	if (mailroute_export_account(request, module->backend->config,
+				     match, TRUE) < 0)
+		return PASSDB_RESULT_INTERNAL_FAILURE;
+	return PASSDB_RESULT_OK;
+}
+
+/* A hash no password can match (unset, Django's "!" or an unknown
+   format) is not handed to the scheme: log why, spend the usual time. */
+static bool
+passdb_mailroute_hash_usable(struct mailroute_passdb_module *module,
+			     struct auth_request *request,
+			     const struct mr_account *account,
+			     const char *password)
+{
+	if (mr_password_may_match(account->password))
+		return TRUE;
+	if (password != NULL) {
+		mr_password_verify_dummy(&module->backend->config->hash,
+					 password);
+	}
+	e_info(authdb_event(request),
+	       "account %llu: stored password never matches (%s)",
+	       (unsigned long long)account->account_id,
+	       mr_password_format(account->password));
+	return FALSE;
+}
+
+static enum passdb_result
+passdb_mailroute_verify(struct mailroute_passdb_module *module,
+			struct auth_request *request, const char *password)
+{
+	struct mr_match match;
+	enum passdb_result result;
+	int ret;
+
+	result = passdb_mailroute_find(module, request, password, &match);
+	if (result != PASSDB_RESULT_OK)
+		return result;
+	if (!passdb_mailroute_hash_usable(module, request, &match.account,
+					  password)) {
+		mr_account_wipe(&match.account);
+		return PASSDB_RESULT_PASSWORD_MISMATCH;
+	}
+	/* the cache keeps "{DJANGO}<hash>"; the scheme gets the bare hash */
+	auth_request_set_field(request, "password", match.account.password,
+			       module->module.default_pass_scheme);
+	ret = auth_request_password_verify(request, password,
+					   match.account.password,
+					   module->module.default_pass_scheme,
+					   AUTH_SUBSYS_DB);
+	result = ret > 0 ? passdb_mailroute_admit(module, request, &match) :
+		PASSDB_RESULT_PASSWORD_MISMATCH;
+	mr_account_wipe(&match.account);
+	return result;
+}
+
+static void mailroute_verify_plain(struct auth_request *request,
+				   const char *password,
+				   verify_plain_callback_t *callback)
+{
+	callback(passdb_mailroute_verify(passdb_module(request), request,
+					 password), request);
+}
+
+/* Hands out {DJANGO}<hash>: usable by PLAIN/LOGIN and by a passdb in
+   front that only wants to know the user exists, not by challenge-response
+   mechanisms (Dovecot reports the scheme as unavailable for those). */
+static void mailroute_lookup_credentials(struct auth_request *request,
+					 lookup_credentials_callback_t *callback)
+{
+	struct mailroute_passdb_module *module = passdb_module(request);
+	struct mr_match match;
+	enum passdb_result result;
+
+	result = passdb_mailroute_find(module, request, NULL, &match);
+	if (result != PASSDB_RESULT_OK) {
+		passdb_handle_credentials(result, NULL, NULL, callback,
+					  request);
+		return;
+	}
+	if (!passdb_mailroute_hash_usable(module, request, &match.account,
+					  NULL))
+		result = PASSDB_RESULT_PASSWORD_MISMATCH;
+	else
+		result = passdb_mailroute_admit(module, request, &match);
+	passdb_handle_credentials(result, match.account.password,
+				  module->module.default_pass_scheme,
+				  callback, request);
+	mr_account_wipe(&match.account);
+}
+
+static struct passdb_module *
+mailroute_passdb_preinit(pool_t pool, const char *args)
+{
+	struct mailroute_passdb_module *module;
+
+	module = p_new(pool, struct mailroute_passdb_module, 1);
+	module->backend = mailroute_backend_get("passdb", args);
+	/* The DJANGO scheme lives in lib20_mailroute_django.so, loaded at
+	   auth start-up; it applies this file's cost caps. */
+	mailroute_django_set_limits(&module->backend->config->hash);
+	module->module.blocking = TRUE;
+	module->module.default_cache_key = MAILROUTE_CACHE_KEY;
+	module->module.default_pass_scheme = MAILROUTE_SCHEME;
+	return &module->module;
+}
+
+static void mailroute_passdb_deinit(struct passdb_module *_module)
+{
+	struct mailroute_passdb_module *module =
+		(struct mailroute_passdb_module *)_module;
+
+	mailroute_backend_unref(&module->backend);
+}
+
+struct passdb_module_interface passdb_mailroute = {
+	.name = "mailroute",
+	.preinit = mailroute_passdb_preinit,
+	.deinit = mailroute_passdb_deinit,
+	.verify_plain = mailroute_verify_plain,
+	.lookup_credentials = mailroute_lookup_credentials,
+};

@@ -1,0 +1,99 @@
+/* The DJANGO password scheme, as its own module (lib20_mailroute_django.so)
+   so that any passdb can use it: Dovecot loads every module in the auth
+   directory whose name is not authdb_* or mech_* at start-up, in the auth
+   process and in every auth-worker. It is the one place that registers
+   the name (registering it twice panics); passdb mailroute only hands
+   hashes to it. */
+
+#include "auth-common.h"
+#include "password-scheme.h"
+
+#include "mailroute-django.h"
+#include "mr-password.h"
+
+#include <sodium.h>
+
+static struct mr_hash_limits django_limits;
+
+void mailroute_django_set_limits(const struct mr_hash_limits *limits)
+{
+	django_limits = *limits;
+}
+
+static int
+django_verify(const char *plaintext,
+	      const struct password_generate_params *params ATTR_UNUSED,
+	      const unsigned char *raw_password, size_t size,
+	      const char **error_r)
+{
+	/* raw_password is not NUL-terminated */
+	char *stored = t_malloc0(size + 1);
+	enum mr_password_result result;
+	const char *reason;
+
+	memcpy(stored, raw_password, size);
+	result = mr_password_verify(&django_limits, plaintext, stored,
+				    &reason);
+	sodium_memzero(stored, size);
+	switch (result) {
+	case MR_PASSWORD_MATCH:
+		return 1;
+	case MR_PASSWORD_MISMATCH:
+		return 0;
+	case MR_PASSWORD_UNUSABLE:
+		/* a stored state (Django's set_unusable_password), not an
+		   error; spend the time a real hash would */
+		mr_password_verify_dummy(&django_limits, plaintext);
+		return 0;
+	case MR_PASSWORD_MALFORMED:
+	case MR_PASSWORD_TOO_COSTLY:
+	case MR_PASSWORD_ERROR:
+		break;
+	}
+	mr_password_verify_dummy(&django_limits, plaintext);
+	*error_r = reason;
+	return -1;
+}
+
+/* New hashes (doveadm pw, credentials conversion) are what Django's own
+   make_password writes: pbkdf2_sha256 at the configured default cost. */
+static void
+django_generate(const char *plaintext,
+		const struct password_generate_params *params ATTR_UNUSED,
+		const unsigned char **raw_password_r, size_t *size_r)
+{
+	char *hash = t_malloc0(MR_PASSWORD_MAKE_SIZE);
+
+	if (mr_password_make_pbkdf2_sha256(plaintext,
+			django_limits.dummy_pbkdf2_iterations,
+			hash, MR_PASSWORD_MAKE_SIZE) < 0)
+		i_fatal("DJANGO scheme: PBKDF2 failed");
+	*raw_password_r = (const unsigned char *)hash;
+	*size_r = strlen(hash);
+}
+
+static const struct password_scheme django_scheme = {
+	.name = "DJANGO",
+	.default_encoding = PW_ENCODING_NONE,
+	.raw_password_len = 0,
+	.password_verify = django_verify,
+	.password_generate = django_generate,
+};
+
+const char *mailroute_django_version = DOVECOT_ABI_VERSION;
+
+void mailroute_django_init(struct module *module ATTR_UNUSED)
+{
+	struct mr_config *defaults = mr_config_new_defaults();
+
+	if (defaults == NULL || mr_password_init() < 0)
+		i_fatal("DJANGO scheme: initialisation failed");
+	django_limits = defaults->hash;
+	mr_config_free(&defaults);
+	password_scheme_register(&django_scheme);
+}
+
+void mailroute_django_deinit(void)
+{
+	password_scheme_unregister(&django_scheme);
+}

@@ -1,0 +1,187 @@
+/* userdb mailroute: recipients with the delimiter rules (exact first, an
+   exact match always wins), canonical user and the SPEC 4 fields; iterate
+   lists every canonical user admitted for delivery, for doveadm -A and
+   dsync replication. Runs in auth-workers only. */
+
+#include "auth-common.h"
+#include "userdb.h"
+
+#include "authdb-mailroute.h"
+#include "mailroute-backend.h"
+#include "mr-admission.h"
+#include "mr-text.h"
+
+#define MAILROUTE_CACHE_KEY "%u"
+
+struct mailroute_userdb_module {
+	struct userdb_module module;
+	struct mailroute_backend *backend;
+};
+
+struct mailroute_userdb_iterate_context {
+	struct userdb_iterate_context ctx;
+	struct mr_db_user_iter *iter;
+};
+
+static struct mailroute_userdb_module *
+userdb_module(struct auth_request *request)
+{
+	return (struct mailroute_userdb_module *)request->userdb->userdb;
+}
+
+static enum userdb_result
+userdb_mailroute_find(struct mailroute_userdb_module *module,
+		      struct auth_request *request)
+{
+	const struct mr_config *config = module->backend->config;
+	struct event *event = authdb_event(request);
+	struct mr_error error = { "" };
+	struct mr_match match;
+	enum userdb_result result;
+	struct mr_db *db;
+	char rule[32];
+
+	db = mailroute_backend_db(module->backend, &error);
+	if (db == NULL) {
+		e_error(event, "%s", error.message);
+		return USERDB_RESULT_INTERNAL_FAILURE;
+	}
+	switch (mr_admission_recipient(db, config, request->fields.user,
+				       &match, &error)) {
+	case MR_DB_FAILED:
+		e_error(event, "%s", error.message);
+		return USERDB_RESULT_INTERNAL_FAILURE;
+	case MR_DB_NOT_FOUND:
+		if (error.message[0] != '\0')
+			e_debug(event, "%s", error.message);
+		auth_request_log_unknown_user(request, AUTH_SUBSYS_DB);
+		return USERDB_RESULT_USER_UNKNOWN;
+	case MR_DB_FOUND:
+		break;
+	}
+	e_debug(event, "matched account %llu (%s)",
+		(unsigned long long)match.account.account_id,
+		mr_match_rule(&match, rule, sizeof(rule)));
+	result = mailroute_export_account(request, config, &match, FALSE) < 0 ?
+		USERDB_RESULT_INTERNAL_FAILURE : USERDB_RESULT_OK;
+	mr_account_wipe(&match.account);
+	return result;
+}
+
+static void mailroute_userdb_lookup(struct auth_request *request,
+				    userdb_callback_t *callback)
+{
+	callback(userdb_mailroute_find(userdb_module(request), request),
+		 request);
+}
+
+static struct userdb_iterate_context *
+mailroute_iterate_init(struct auth_request *request,
+		       userdb_iter_callback_t *callback, void *context)
+{
+	struct mailroute_userdb_module *module = userdb_module(request);
+	struct mailroute_userdb_iterate_context *ctx;
+	struct mr_error error = { "" };
+	struct mr_db *db;
+
+	ctx = i_new(struct mailroute_userdb_iterate_context, 1);
+	ctx->ctx.auth_request = request;
+	ctx->ctx.callback = callback;
+	ctx->ctx.context = context;
+	db = mailroute_backend_db(module->backend, &error);
+	if (db != NULL)
+		ctx->iter = mr_db_user_iter_init(db, &error);
+	if (ctx->iter == NULL) {
+		e_error(authdb_event(request), "iterate: %s", error.message);
+		ctx->ctx.failed = TRUE;
+	}
+	return &ctx->ctx;
+}
+
+/* The next listable user: NULL at the end or on failure (logged). A name
+   that could not travel in Dovecot's line protocol is skipped, with the
+   account id in the log. */
+static const char *
+mailroute_iterate_fetch(struct mailroute_userdb_iterate_context *ctx)
+{
+	struct event *event = authdb_event(ctx->ctx.auth_request);
+	struct mr_error error = { "" };
+	struct mr_account account;
+	const char *user = NULL;
+
+	while (user == NULL) {
+		switch (mr_db_user_iter_next(ctx->iter, &account, &error)) {
+		case MR_DB_FAILED:
+			e_error(event, "iterate: %s", error.message);
+			ctx->ctx.failed = TRUE;
+			return NULL;
+		case MR_DB_NOT_FOUND:
+			return NULL;
+		case MR_DB_FOUND:
+			break;
+		}
+		if (mr_text_is_printable(account.localpart) &&
+		    mr_text_is_printable(account.domain)) {
+			user = t_strconcat(account.localpart, "@",
+					   account.domain, NULL);
+		} else {
+			e_error(event, "iterate: account %llu skipped: "
+				"control characters in its name",
+				(unsigned long long)account.account_id);
+		}
+		mr_account_wipe(&account);
+	}
+	return user;
+}
+
+/* One user per call, NULL at the end: the caller throttles by calling
+   again when its output has room. */
+static void mailroute_iterate_next(struct userdb_iterate_context *_ctx)
+{
+	struct mailroute_userdb_iterate_context *ctx =
+		(struct mailroute_userdb_iterate_context *)_ctx;
+
+	_ctx->callback(_ctx->failed ? NULL : mailroute_iterate_fetch(ctx),
+		       _ctx->context);
+}
+
+static int mailroute_iterate_deinit(struct userdb_iterate_context *_ctx)
+{
+	struct mailroute_userdb_iterate_context *ctx =
+		(struct mailroute_userdb_iterate_context *)_ctx;
+	int ret = _ctx->failed ? -1 : 0;
+
+	mr_db_user_iter_deinit(&ctx->iter);
+	i_free(ctx);
+	return ret;
+}
+
+static struct userdb_module *
+mailroute_userdb_preinit(pool_t pool, const char *args)
+{
+	struct mailroute_userdb_module *module;
+
+	module = p_new(pool, struct mailroute_userdb_module, 1);
+	module->backend = mailroute_backend_get("userdb", args);
+	module->module.blocking = TRUE;
+	module->module.default_cache_key = MAILROUTE_CACHE_KEY;
+	return &module->module;
+}
+
+static void mailroute_userdb_deinit(struct userdb_module *_module)
+{
+	struct mailroute_userdb_module *module =
+		(struct mailroute_userdb_module *)_module;
+
+	mailroute_backend_unref(&module->backend);
+}
+
+struct userdb_module_interface userdb_mailroute = {
+	.name = "mailroute",
+	.preinit = mailroute_userdb_preinit,
+	.deinit = mailroute_userdb_deinit,
+	.lookup = mailroute_userdb_lookup,
+	.iterate_init = mailroute_iterate_init,
+	.iterate_next = mailroute_iterate_next,
+	.iterate_deinit = mailroute_iterate_deinit,
+};

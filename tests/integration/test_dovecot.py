@@ -1,0 +1,367 @@
+"""A real Dovecot 2.3 with the shipped conf.d: the mailroute auth module,
+and the same fixtures through the stock-SQL alternative. IMAP and POP3
+logins, LMTP deliveries, doveadm user/quota/-A, autoexpunge, and the
+database going away under a running Dovecot."""
+import imaplib
+import os
+import poplib
+import smtplib
+import subprocess
+import socket
+import time
+
+import pytest
+
+from mrtest import fixtures
+from mrtest.dovecot import (Dovecot, client_address, install_auth_modules, module_auth,
+                            sql_auth)
+
+pw = fixtures.fixture_password
+MODES = ["module", "sql"]
+
+
+def _socket_from_fresh_address(self, timeout):
+    return socket.create_connection((self.host, self.port), timeout,
+                                    source_address=(client_address(), 0))
+
+
+class IMAP(imaplib.IMAP4):
+    _create_socket = _socket_from_fresh_address
+
+
+class POP3(poplib.POP3):
+    _create_socket = _socket_from_fresh_address
+
+
+class MailHost:
+    def __init__(self, mode, root, dovecot):
+        self.mode = mode
+        self.root = root
+        self.dovecot = dovecot
+        self.mail_root = os.path.join(root, "mailstorage")
+
+    def maildir(self, domain, localpart):
+        return os.path.join(self.mail_root, domain[0], domain[1], domain, localpart[0], localpart,
+                            "mail")
+
+    def log(self):
+        with open(self.dovecot.log_path, errors="replace") as f:
+            return f.read()
+
+
+@pytest.fixture(scope="module", params=MODES)
+def host(request, workdir, mariadb, migrated_db):
+    mode = request.param
+    root = os.path.join(workdir, "dovecot-" + mode)
+    os.makedirs(root)
+    os.chmod(root, 0o755)
+    mail_root, index_root = os.path.join(root, "mailstorage"), os.path.join(root, "mailindices")
+    install_auth_modules()
+    if mode == "module":
+        conf = fixtures.write_config(os.path.join(root, "mailroute-auth.conf"), mariadb, migrated_db,
+                                     mail_root=mail_root, index_root=index_root)
+        auth = module_auth(conf)
+    else:
+        auth = sql_auth(os.path.join(root, "dovecot-sql.conf.ext"), mariadb, migrated_db,
+                        mail_root, index_root)
+    dovecot = Dovecot(os.path.join(root, "dovecot"), auth)
+    for d in (mail_root, index_root):
+        os.makedirs(d)
+        os.chown(d, dovecot.vmail.pw_uid, dovecot.vmail.pw_gid)
+    dovecot.start()
+    yield MailHost(mode, root, dovecot)
+    dovecot.stop()
+
+
+def imap_login(host, user, password):
+    """(True, None) on success, else (False, the server's answer)."""
+    conn = IMAP("127.0.0.1", host.dovecot.imap_port)
+    # AUTHENTICATE PLAIN carries UTF-8, which imaplib's LOGIN cannot
+    credentials = b"\0" + user.encode() + b"\0" + password.encode()
+    try:
+        conn.authenticate("PLAIN", lambda _: credentials)
+    except imaplib.IMAP4.error as e:
+        conn.shutdown()
+        return False, str(e)
+    conn.logout()
+    return True, None
+
+
+def auth_test(host, user, password):
+    """doveadm auth test: the auth-client socket, as login processes use
+    it. Returns (exit status, output)."""
+    out = host.dovecot.doveadm("auth", "test", "-x", "service=imap", user, password)
+    return out.returncode, out.stdout + out.stderr
+
+
+# (login name, password, admitted, canonical user)
+LOGINS = [
+    ("john@example.com", pw("john@example.com"), True, "john@example.com"),
+    ("johnny@example.net", pw("john@example.com"), True, "john@example.com"),
+    ("john@john-external.example", pw("john@example.com"), True, "john@example.com"),
+    ("jürgen@example.com", pw("jürgen@example.com"), True, "jürgen@example.com"),
+    ("mary@mixed-alias.example", pw("Mary@Mixed.Example"), True, "Mary@Mixed.Example"),
+    ("cont@continuity30.org", pw("cont@continuity30.org"), True, "cont@continuity30.org"),
+    ("both@both.net", pw("both@both.net"), True, "both@both.net"),
+    ("john@example.com", "pw-john@example.co", False, None),
+    ("john+tag@example.com", pw("john@example.com"), False, None),
+    ("nobody@example.com", "whatever", False, None),
+    ("inactive@example.com", pw("inactive@example.com"), False, None),
+    ("nothosted@nothosted.com", pw("nothosted@nothosted.com"), False, None),
+    ("optout@example.com", pw("optout@example.com"), False, None),
+    ("nopass@example.com", "anything", False, None),
+]
+
+
+@pytest.mark.parametrize("login,password,admitted,user", LOGINS,
+                         ids=["%s/%d" % (l[0], i) for i, l in enumerate(LOGINS)])
+def test_imap_login(host, login, password, admitted, user):
+    ok, answer = imap_login(host, login, password)
+    assert ok == admitted, answer
+    if not admitted:
+        assert "[AUTHENTICATIONFAILED]" in answer, answer
+        return
+    status, output = auth_test(host, login, password)
+    assert status == 0, output
+    assert "user=%s" % user in output, output
+
+
+def test_pop3_login(host):
+    pop = POP3("127.0.0.1", host.dovecot.pop3_port)
+    pop.user("postmaster@mixed.example")
+    assert pop.pass_(pw("Mary@Mixed.Example")).startswith(b"+OK")
+    pop.quit()
+    pop = POP3("127.0.0.1", host.dovecot.pop3_port)
+    pop.user("postmaster@mixed.example")
+    with pytest.raises(poplib.error_proto):
+        pop.pass_("wrong")
+    pop.quit()
+
+
+def test_disabled_is_not_a_mismatch(host):
+    """The module tells Dovecot "disabled" for a correct password of an
+    account that may not log in; stock SQL can only say unknown user."""
+    status, output = auth_test(host, "inactive@example.com", pw("inactive@example.com"))
+    assert status != 0
+    log = host.log()
+    if host.mode == "module":
+        assert "user is not active" in log
+    assert pw("inactive@example.com") not in log
+
+
+def test_no_password_or_hash_in_the_log(host):
+    log = host.log()
+    for secret in (pw("john@example.com"), "pw-john@example.co", "pbkdf2_sha256$", "argon2$",
+                   "bcrypt$"):
+        assert secret not in log
+
+
+def deliver(host, recipient, subject="test"):
+    lmtp = smtplib.LMTP("127.0.0.1", host.dovecot.lmtp_port)
+    try:
+        refused = lmtp.sendmail("sender@remote.example", [recipient],
+                                "Subject: %s\r\nFrom: sender@remote.example\r\n\r\nbody\r\n" % subject)
+    finally:
+        lmtp.quit()
+    return refused
+
+
+def test_lmtp_detail_address_via_alias_domain(host):
+    before = set(os.listdir(os.path.join(host.maildir("example.com", "john"), "new"))) \
+        if os.path.isdir(os.path.join(host.maildir("example.com", "john"), "new")) else set()
+    assert deliver(host, "john+newsletter@example.net") == {}
+    new = os.path.join(host.maildir("example.com", "john"), "new")
+    assert len(set(os.listdir(new)) - before) == 1
+
+
+def test_lmtp_exact_match_wins(host):
+    assert deliver(host, "john-smith@example.com") == {}
+    assert os.listdir(os.path.join(host.maildir("example.com", "john-smith"), "new"))
+
+
+def test_lmtp_unknown_recipient_refused(host):
+    for recipient in ("nobody@example.com", "nothosted@nothosted.com", "optout+x@example.com"):
+        with pytest.raises(smtplib.SMTPRecipientsRefused) as refused:
+            deliver(host, recipient)
+        code, message = refused.value.recipients[recipient]
+        assert code == 550, (recipient, code, message)
+
+
+def doveadm_user(host, user):
+    out = host.dovecot.doveadm("user", user)
+    fields = {}
+    for line in out.stdout.splitlines():
+        if "\t" in line:
+            key, value = line.split("\t", 1)
+            fields[key.strip()] = value
+    fields["_raw"] = out.stdout
+    return out.returncode, fields
+
+
+IMPORTS_30 = "\t".join("namespace/inbox/mailbox/%s/autoexpunge=30d" % box for box in (
+    "inbox", "Drafts", "Quarantine", "Quarantine.Spam", "Quarantine.BadHeaders",
+    "Quarantine.BannedFiles", "Quarantine.Blocked", "Quarantine.Virus", "Trash", "Sent"))
+
+
+@pytest.mark.parametrize("recipient,user,expected", [
+    ("john+x@example.net", "john@example.com", {"quota_rule": "*:storage=1024M"}),
+    ("john-other@example.com", "john@example.com", {}),
+    ("alice@shared-a.com", "alice@shared-a.com", {"quota_rule": "*:storage=500M"}),
+    ("cont+x@continuity30.org", "cont@continuity30.org", {"acl_groups": "continuity"}),
+    ("both@both.net", "both@both.net", {"quota_rule": "*:storage=300M"}),
+    ("inactive@example.com", "inactive@example.com", {}),
+])
+def test_doveadm_user(host, recipient, user, expected):
+    status, fields = doveadm_user(host, recipient)
+    assert status == 0, fields
+    # doveadm does not print the user field; the home is the canonical
+    # user's
+    localpart, domain = user.rsplit("@", 1)
+    home = os.path.dirname(host.maildir(domain, localpart))
+    assert fields["home"] == home
+    assert fields["mail"] == "maildir:%s/mail:INDEX=%s:LAYOUT=fs" % (
+        home, home.replace(host.mail_root, os.path.join(host.root, "mailindices")))
+    for key, value in expected.items():
+        assert fields[key] == value, (key, fields)
+    if user == "both@both.net":
+        assert "acl_groups" not in fields
+
+
+def test_doveadm_user_continuity_imports(host):
+    """userdb_import is split into one setting per mailbox: doveadm user
+    shows each autoexpunge override as its own field."""
+    status, fields = doveadm_user(host, "cont@continuity30.org")
+    assert status == 0
+    assert fields["acl_groups"] == "continuity"
+    boxes = [key.split("/")[3] for key in fields if key.endswith("/autoexpunge")]
+    assert boxes == ["inbox", "Drafts", "Quarantine", "Quarantine.Spam", "Quarantine.BadHeaders",
+                     "Quarantine.BannedFiles", "Quarantine.Blocked", "Quarantine.Virus", "Trash",
+                     "Sent"]
+    assert {fields["namespace/inbox/mailbox/%s/autoexpunge" % box] for box in boxes} == {"30d"}
+
+
+def test_doveadm_user_unknown(host):
+    for user in ("nobody@example.com", "nothosted@nothosted.com"):
+        status, _ = doveadm_user(host, user)
+        assert status == 67  # EX_NOUSER
+
+
+def test_doveadm_quota_domain_fallback(host):
+    out = host.dovecot.doveadm("quota", "get", "-u", "alice@shared-a.com")
+    assert out.returncode == 0, out.stderr
+    storage = [l.split() for l in out.stdout.splitlines() if "STORAGE" in l][0]
+    assert "512000" in storage, out.stdout  # 500 MiB from the domain policy, in KiB
+    out = host.dovecot.doveadm("quota", "get", "-u", "john@example.com")
+    storage = [l.split() for l in out.stdout.splitlines() if "STORAGE" in l][0]
+    assert "1048576" in storage, out.stdout
+
+
+def test_doveadm_user_all_lists_admitted_users(host, mariadb, migrated_db):
+    # 2.3's doveadm user iterates for a mask ("-A" is for mail commands)
+    out = host.dovecot.doveadm("user", "*")
+    assert out.returncode == 0, out.stderr
+    listed = out.stdout.split()
+    assert len(listed) == len(set(listed)), "duplicates: %s" % listed
+    expected = {row[0] for row in mariadb.query(
+        "SELECT DISTINCT CONCAT(e.localpart, '@', d.name) FROM amavisd_localpartalias la "
+        "JOIN amavisd_emailaccount e ON e.id = la.email_account_id "
+        "JOIN amavisd_domain d ON d.id = la.domain_id "
+        "JOIN amavisd_policy pd ON pd.id = d.policy_id "
+        "LEFT JOIN amavisd_policy pe ON pe.id = e.policy_id "
+        "WHERE COALESCE(pe.hosted_mail_enabled, pd.hosted_mail_enabled) = 1 "
+        "   OR COALESCE(pe.continuity_enabled, pd.continuity_enabled) = 1", db=migrated_db)}
+    assert set(listed) == expected
+    for user in ("john@example.com", "cont@continuity30.org", "Mary@Mixed.Example",
+                 "optin@nothosted.com", "inactive@example.com"):
+        assert user in listed
+    for user in ("nothosted@nothosted.com", "optout@example.com"):
+        assert user not in listed
+
+
+def test_doveadm_quota_get_all(host):
+    out = host.dovecot.doveadm("quota", "get", "-A")
+    rows = [l.split() for l in out.stdout.splitlines()]
+    users = {r[0] for r in rows if r}
+    assert "john@example.com" in users and "alice@shared-a.com" in users
+
+
+def mailbox_messages(host, user, box):
+    out = host.dovecot.doveadm("mailbox", "status", "-u", user, "messages", box)
+    assert out.returncode == 0, out.stderr
+    return int(out.stdout.strip().split("=")[1])
+
+
+def imap_session_later(host, user, days):
+    """An IMAP session (imap binary in pre-auth mode) that believes it runs
+    `days` from now: autoexpunge runs when an IMAP or POP3 session ends.
+    Files keep their real times (NO_FAKE_STAT); Dovecot's processes clean
+    their environment except for DOVECOT_PRESERVE_ENVS."""
+    env = dict(os.environ, NO_FAKE_STAT="1",
+               DOVECOT_PRESERVE_ENVS="LD_PRELOAD FAKETIME NO_FAKE_STAT")
+    out = subprocess.run(["faketime", "-f", "+%dd" % days, "doveadm", "-c",
+                          host.dovecot.config_path, "exec", "imap", "-u", user],
+                         input="a logout\r\n", capture_output=True, text=True, env=env)
+    assert "a OK" in out.stdout, out.stdout + out.stderr
+
+
+def test_autoexpunge_removes_old_continuity_mail_only(host):
+    """40 days on, the continuity user's 30-day mail is gone from INBOX;
+    the hosted user's stays, and a continuity session today keeps it."""
+    for user in ("cont@continuity30.org", "john-smith@example.com"):
+        assert deliver(host, user, "old mail") == {}
+    cont = mailbox_messages(host, "cont@continuity30.org", "INBOX")
+    hosted = mailbox_messages(host, "john-smith@example.com", "INBOX")
+    assert cont >= 1 and hosted >= 1
+    imap_session_later(host, "cont@continuity30.org", 0)
+    assert mailbox_messages(host, "cont@continuity30.org", "INBOX") == cont
+    imap_session_later(host, "cont@continuity30.org", 40)
+    imap_session_later(host, "john-smith@example.com", 40)
+    assert mailbox_messages(host, "cont@continuity30.org", "INBOX") == 0
+    assert mailbox_messages(host, "john-smith@example.com", "INBOX") == hosted
+
+
+def test_continuity_is_read_only(host):
+    conn = IMAP("127.0.0.1", host.dovecot.imap_port)
+    conn.login("cont@continuity30.org", pw("cont@continuity30.org"))
+    typ, _ = conn.append("INBOX", None, None, b"Subject: x\r\n\r\nx\r\n")
+    conn.logout()
+    assert typ == "NO"
+    conn = IMAP("127.0.0.1", host.dovecot.imap_port)
+    conn.login("john@example.com", pw("john@example.com"))
+    typ, _ = conn.append("INBOX", None, None, b"Subject: x\r\n\r\nx\r\n")
+    conn.logout()
+    assert typ == "OK"
+
+
+def test_database_down_is_a_temporary_failure(host, mariadb):
+    """Last in this file: stops the shared MariaDB and starts it again.
+    A user the auth cache has not seen gets [UNAVAILABLE], never
+    [AUTHENTICATIONFAILED]; LMTP defers (4xx) instead of bouncing; after
+    the restart the same worker reconnects."""
+    if host.mode != "module":
+        # Dovecot's own sql driver queues requests while it reconnects:
+        # measured here, clients wait about three minutes for an answer.
+        pytest.skip("module semantics; the stock driver queues instead")
+    user, password = "dup1@quota0.com", pw("dup1@quota0.com")
+    mariadb.stop()
+    try:
+        ok, answer = imap_login(host, user, password)
+        assert not ok
+        assert "[UNAVAILABLE]" in answer, answer
+        # detail addresses: names the auth cache has not seen
+        with pytest.raises(smtplib.SMTPRecipientsRefused) as refused:
+            deliver(host, "zero+down@quota0.com")
+        code, _ = refused.value.recipients["zero+down@quota0.com"]
+        assert 400 <= code < 500, code
+        status, _ = doveadm_user(host, "zero+down2@quota0.com")
+        assert status == 75  # EX_TEMPFAIL, not EX_NOUSER
+    finally:
+        mariadb.start()
+    deadline = time.time() + 20
+    while True:
+        ok, answer = imap_login(host, user, password)
+        if ok or time.time() > deadline:
+            break
+        time.sleep(0.5)
+    assert ok, answer
+    assert "password mismatch" not in host.log().split("[UNAVAILABLE]")[0][-2000:]
