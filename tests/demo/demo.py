@@ -1,10 +1,10 @@
 """The mailroute-auth demo: a private MariaDB with demo accounts, a private
-Dovecot authenticating through mailroute-checkpassword, and real IMAP,
-POP3 and LMTP sessions against it. Cleans up after itself."""
+Dovecot authenticating through the mailroute auth module (conf.d as
+shipped), and real IMAP, POP3 and LMTP sessions against it. Cleans up
+after itself."""
 import grp
 import imaplib
 import os
-import poplib
 import shutil
 import smtplib
 import sys
@@ -13,9 +13,9 @@ import tempfile
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
 
 from mrtest import fixtures  # noqa: E402
-from mrtest.dovecot import Dovecot, checkpassword_auth  # noqa: E402
+from mrtest.dovecot import IMAP, POP3, Dovecot, install_auth_modules, module_auth  # noqa: E402
 from mrtest.mariadb import MariaDB  # noqa: E402
-from mrtest.paths import ADMIN_CLI, CHECKPASSWORD  # noqa: E402
+from mrtest.paths import ADMIN_CLI  # noqa: E402
 
 pw = fixtures.fixture_password
 
@@ -30,7 +30,7 @@ def show(label, ok, detail=""):
 
 
 def imap_login(port, user, password):
-    conn = imaplib.IMAP4("127.0.0.1", port)
+    conn = IMAP("127.0.0.1", port)
     try:
         conn.login(user, password)
         return conn, "OK"
@@ -60,8 +60,10 @@ def main():
             os.chown(path, 0, dovecot_gid)
             os.chmod(path, 0o640)  # database password: dovecot group only
 
-        step("private Dovecot %s with mailroute-checkpassword" % "2.3")
-        dovecot = Dovecot(os.path.join(root, "dovecot"), checkpassword_auth(CHECKPASSWORD, conf))
+        step("private Dovecot 2.3 with the mailroute auth module")
+        install_auth_modules()
+        print("  libauthdb_mailroute.so, lib20_mailroute_django.so -> /usr/lib/dovecot/modules/auth")
+        dovecot = Dovecot(os.path.join(root, "dovecot"), module_auth(conf))
         for d in ("mailstorage", "mailindices"):
             os.makedirs(os.path.join(root, d))
             os.chown(os.path.join(root, d), dovecot.vmail.pw_uid, dovecot.vmail.pw_gid)
@@ -88,7 +90,7 @@ def main():
                                 "logged in" if conn else "refused: " + answer))
 
         step("POP3 login")
-        pop = poplib.POP3("127.0.0.1", dovecot.pop3_port)
+        pop = POP3("127.0.0.1", dovecot.pop3_port)
         pop.user("mary@mixed-alias.example")
         results.append(show("mary@mixed-alias.example (mixed case, alias domain)",
                             pop.pass_(pw("Mary@Mixed.Example")).startswith(b"+OK")))
@@ -121,6 +123,27 @@ def main():
         conn.logout()
         results.append(show("APPEND to a continuity INBOX refused", typ == "NO",
                             data[0].decode() if data and data[0] else ""))
+
+        step("continuity autoexpunge (30 days for cont@continuity30.org)")
+        lmtp = smtplib.LMTP("127.0.0.1", dovecot.lmtp_port)
+        lmtp.sendmail("sender@remote.example", ["cont@continuity30.org"],
+                      "Subject: copy\r\nFrom: sender@remote.example\r\n\r\ncontinuity copy\r\n")
+        lmtp.quit()
+
+        def inbox_count(user):
+            out = dovecot.doveadm("mailbox", "status", "-u", user, "messages", "INBOX")
+            return int(out.stdout.strip().split("=")[1])
+        before = inbox_count("cont@continuity30.org")
+        dovecot.session_later("cont@continuity30.org", 10)
+        after_10 = inbox_count("cont@continuity30.org")
+        dovecot.session_later("cont@continuity30.org", 31)
+        after_31 = inbox_count("cont@continuity30.org")
+        results.append(show("INBOX: %d now, %d after a session 10 days on, %d after 31 days" %
+                            (before, after_10, after_31),
+                            before == after_10 == 1 and after_31 == 0))
+        dovecot.session_later("john@example.com", 31)
+        results.append(show("hosted john@example.com keeps its mail 31 days on",
+                            inbox_count("john@example.com") == 1))
 
         step("admin CLI: mailroute-auth lookup john-other@example.com")
         os.system("%s -c %s lookup john-other@example.com | sed 's|%s|$DEMO|g; s/^/    /'" %

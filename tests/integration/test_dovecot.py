@@ -7,30 +7,15 @@ import os
 import poplib
 import smtplib
 import subprocess
-import socket
 import time
 
 import pytest
 
 from mrtest import fixtures
-from mrtest.dovecot import (Dovecot, client_address, install_auth_modules, module_auth,
-                            sql_auth)
+from mrtest.dovecot import IMAP, POP3, Dovecot, install_auth_modules, module_auth, sql_auth
 
 pw = fixtures.fixture_password
 MODES = ["module", "sql"]
-
-
-def _socket_from_fresh_address(self, timeout):
-    return socket.create_connection((self.host, self.port), timeout,
-                                    source_address=(client_address(), 0))
-
-
-class IMAP(imaplib.IMAP4):
-    _create_socket = _socket_from_fresh_address
-
-
-class POP3(poplib.POP3):
-    _create_socket = _socket_from_fresh_address
 
 
 class MailHost:
@@ -291,19 +276,6 @@ def mailbox_messages(host, user, box):
     return int(out.stdout.strip().split("=")[1])
 
 
-def imap_session_later(host, user, days):
-    """An IMAP session (imap binary in pre-auth mode) that believes it runs
-    `days` from now: autoexpunge runs when an IMAP or POP3 session ends.
-    Files keep their real times (NO_FAKE_STAT); Dovecot's processes clean
-    their environment except for DOVECOT_PRESERVE_ENVS."""
-    env = dict(os.environ, NO_FAKE_STAT="1",
-               DOVECOT_PRESERVE_ENVS="LD_PRELOAD FAKETIME NO_FAKE_STAT")
-    out = subprocess.run(["faketime", "-f", "+%dd" % days, "doveadm", "-c",
-                          host.dovecot.config_path, "exec", "imap", "-u", user],
-                         input="a logout\r\n", capture_output=True, text=True, env=env)
-    assert "a OK" in out.stdout, out.stdout + out.stderr
-
-
 def test_autoexpunge_removes_old_continuity_mail_only(host):
     """40 days on, the continuity user's 30-day mail is gone from INBOX;
     the hosted user's stays, and a continuity session today keeps it."""
@@ -312,10 +284,10 @@ def test_autoexpunge_removes_old_continuity_mail_only(host):
     cont = mailbox_messages(host, "cont@continuity30.org", "INBOX")
     hosted = mailbox_messages(host, "john-smith@example.com", "INBOX")
     assert cont >= 1 and hosted >= 1
-    imap_session_later(host, "cont@continuity30.org", 0)
+    host.dovecot.session_later("cont@continuity30.org", 0)
     assert mailbox_messages(host, "cont@continuity30.org", "INBOX") == cont
-    imap_session_later(host, "cont@continuity30.org", 40)
-    imap_session_later(host, "john-smith@example.com", 40)
+    host.dovecot.session_later("cont@continuity30.org", 40)
+    host.dovecot.session_later("john-smith@example.com", 40)
     assert mailbox_messages(host, "cont@continuity30.org", "INBOX") == 0
     assert mailbox_messages(host, "john-smith@example.com", "INBOX") == hosted
 

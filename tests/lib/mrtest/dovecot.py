@@ -1,8 +1,9 @@
 """A private Dovecot 2.3 (Debian's dovecot-core) in a temporary directory:
 own base_dir, loopback ports, a vmail user the harness creates, the
 mailroute passdb/userdb of the caller's choice."""
-import glob
+import imaplib
 import os
+import poplib
 import pwd
 import shutil
 import socket
@@ -126,6 +127,19 @@ service stats {{
         while time.time() < deadline and os.path.exists(os.path.join(self.base_dir, "master.pid")):
             time.sleep(0.2)
 
+    def session_later(self, user, days):
+        """An IMAP session (imap in pre-auth mode) that believes it runs
+        `days` from now: autoexpunge runs when an IMAP or POP3 session
+        ends. Files keep their real times (NO_FAKE_STAT); Dovecot's
+        processes clean their environment except DOVECOT_PRESERVE_ENVS."""
+        env = dict(os.environ, NO_FAKE_STAT="1",
+                   DOVECOT_PRESERVE_ENVS="LD_PRELOAD FAKETIME NO_FAKE_STAT")
+        out = subprocess.run(["faketime", "-f", "+%dd" % days, "doveadm", "-c", self.config_path,
+                              "exec", "imap", "-u", user],
+                             input="a logout\r\n", capture_output=True, text=True, env=env)
+        if "a OK" not in out.stdout:
+            raise RuntimeError("imap session failed: " + out.stdout + out.stderr)
+
     def doveadm(self, *args):
         return subprocess.run(["doveadm", "-c", self.config_path] + list(args),
                               capture_output=True, text=True)
@@ -141,6 +155,21 @@ def client_address():
     _next_client[0] += 1
     n = _next_client[0]
     return "127.%d.%d.%d" % (100 + (n >> 16) % 100, (n >> 8) & 255, n & 255 or 1)
+
+
+def _socket_from_fresh_address(self, timeout):
+    return socket.create_connection((self.host, self.port), timeout,
+                                    source_address=(client_address(), 0))
+
+
+class IMAP(imaplib.IMAP4):
+    """imaplib.IMAP4 connecting from a fresh loopback address."""
+    _create_socket = _socket_from_fresh_address
+
+
+class POP3(poplib.POP3):
+    """poplib.POP3 connecting from a fresh loopback address."""
+    _create_socket = _socket_from_fresh_address
 
 
 def conf_path(name):
