@@ -158,6 +158,39 @@ START_TEST(format_names)
 }
 END_TEST
 
+/* Every other family: truncated, non-canonical or over-cap strings give
+   a result with a reason, never a crash; a string that only fails
+   Django's final string comparison is a plain mismatch, as in Django. */
+START_TEST(other_families_malformed)
+{
+	static const struct {
+		const char *stored;
+		enum mr_password_result result;
+	} cases[] = {
+		{ "scrypt$16$salt$1$1", MR_PASSWORD_MALFORMED },
+		{ "scrypt$016$salt$1$1$aGVsbG8=", MR_PASSWORD_MALFORMED },
+		{ "scrypt$15$salt$1$1$aGVsbG8=", MR_PASSWORD_MALFORMED },
+		{ "scrypt$1048576$salt$8$1$aGVsbG8=", MR_PASSWORD_TOO_COSTLY },
+		{ "scrypt$16$salt$1$1$!!!", MR_PASSWORD_MISMATCH },
+		{ "bcrypt$$2b$04$short", MR_PASSWORD_MALFORMED },
+		{ "bcrypt$$2b$31$abcdefghijklmnopqrstuuabcdefghijklmnopqrstuvwxyz01234",
+		  MR_PASSWORD_TOO_COSTLY },
+		{ "bcrypt_sha256$$2x$04$abcdefghijklmnopqrstuuabcdefghijklmnopqrstuvwxyz01234",
+		  MR_PASSWORD_MALFORMED },
+		{ "md5$salt$abc", MR_PASSWORD_MISMATCH },
+		{ "md5$salt$zz112233445566778899aabbccddeeff", MR_PASSWORD_MISMATCH },
+		{ "sha1$$0123", MR_PASSWORD_MISMATCH },
+		{ "crypt$$abc", MR_PASSWORD_MISMATCH },
+		{ "crypt$$", MR_PASSWORD_MALFORMED },
+	};
+
+	for (unsigned int i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		ck_assert_msg(verify("x", cases[i].stored) == cases[i].result,
+			      "%s", cases[i].stored);
+	}
+}
+END_TEST
+
 Suite *password_suite(void)
 {
 	Suite *suite = suite_create("password");
@@ -174,6 +207,7 @@ Suite *password_suite(void)
 	tcase_add_test(tc, argon2_via_libargon2);
 #endif
 	tcase_add_test(tc, format_names);
+	tcase_add_test(tc, other_families_malformed);
 	suite_add_tcase(suite, tc);
 	return suite;
 }
