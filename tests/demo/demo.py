@@ -130,20 +130,17 @@ def main():
                       "Subject: copy\r\nFrom: sender@remote.example\r\n\r\ncontinuity copy\r\n")
         lmtp.quit()
 
-        def inbox_count(user):
-            out = dovecot.doveadm("mailbox", "status", "-u", user, "messages", "INBOX")
-            return int(out.stdout.strip().split("=")[1])
-        before = inbox_count("cont@continuity30.org")
+        before = dovecot.mailbox_messages("cont@continuity30.org", "INBOX")
         dovecot.session_later("cont@continuity30.org", 10)
-        after_10 = inbox_count("cont@continuity30.org")
+        after_10 = dovecot.mailbox_messages("cont@continuity30.org", "INBOX")
         dovecot.session_later("cont@continuity30.org", 31)
-        after_31 = inbox_count("cont@continuity30.org")
+        after_31 = dovecot.mailbox_messages("cont@continuity30.org", "INBOX")
         results.append(show("INBOX: %d now, %d after a session 10 days on, %d after 31 days" %
                             (before, after_10, after_31),
                             before == after_10 == 1 and after_31 == 0))
         dovecot.session_later("john@example.com", 31)
         results.append(show("hosted john@example.com keeps its mail 31 days on",
-                            inbox_count("john@example.com") == 1))
+                            dovecot.mailbox_messages("john@example.com", "INBOX") == 1))
 
         step("admin CLI: mailroute-auth lookup john-other@example.com")
         os.system("%s -c %s lookup john-other@example.com | sed 's|%s|$DEMO|g; s/^/    /'" %

@@ -127,6 +127,13 @@ service stats {{
         while time.time() < deadline and os.path.exists(os.path.join(self.base_dir, "master.pid")):
             time.sleep(0.2)
 
+    def mailbox_messages(self, user, box):
+        """Message count of one mailbox (doveadm mailbox status)."""
+        out = self.doveadm("mailbox", "status", "-u", user, "messages", box)
+        if out.returncode != 0:
+            raise RuntimeError("doveadm mailbox status failed: " + out.stderr)
+        return int(out.stdout.strip().split("=")[1])
+
     def session_later(self, user, days):
         """An IMAP session (imap in pre-auth mode) that believes it runs
         `days` from now: autoexpunge runs when an IMAP or POP3 session
