@@ -5,6 +5,7 @@ database going away under a running Dovecot."""
 import imaplib
 import os
 import poplib
+import re
 import smtplib
 import subprocess
 import time
@@ -331,3 +332,36 @@ def test_database_down_is_a_temporary_failure(host, mariadb):
     assert ok, answer
     assert "password mismatch" not in host.log().split("[UNAVAILABLE]")[0][-2000:]
 
+
+def test_auth_cache_serves_a_repeated_login(host):
+    """The passdb answer is cached (shipped auth_cache settings): a second
+    login is a cache hit, its password verified again, not a new query."""
+    assert imap_login(host, "johnny@example.com", pw("john@example.com"))[0]
+    assert imap_login(host, "johnny@example.com", pw("john@example.com"))[0]
+    assert re.search(r"\(johnny@example\.com,[^)]*\): cache hit", host.log())
+    ok, answer = imap_login(host, "johnny@example.com", "not-the-password")
+    assert not ok and "[AUTHENTICATIONFAILED]" in answer
+
+
+def test_debug_log_names_the_matched_rule(host):
+    """auth_debug shows which SPEC 3 rule matched a recipient (module)."""
+    if host.mode != "module":
+        pytest.skip("the rule is the module's own log line")
+    status, _ = doveadm_user(host, "johnny+rule@example.net")
+    assert status == 0
+    assert re.search(r"mailroute\(johnny\+rule@example\.net[^)]*\): "
+                     r"matched account \d+ \(localpart cut at '\+'", host.log())
+
+
+def test_credentials_lookup(host):
+    """A passdb lookup without a password (doveadm auth lookup: a
+    credentials lookup; doveadm hides the {DJANGO} hash it gets) finds the
+    canonical user; a disabled or unknown account is refused."""
+    out = host.dovecot.doveadm("auth", "lookup", "john@example.net")
+    assert out.returncode == 0, out.stderr
+    assert re.search(r"user\s*:\s*john@example\.com", out.stdout)
+    for user in ("inactive@example.com", "nobody@example.com"):
+        out = host.dovecot.doveadm("auth", "lookup", user)
+        assert out.returncode != 0, (user, out.stdout)
+    if host.mode == "module":
+        assert "Handling PASSL request" in host.log()  # lookup_credentials in a worker
