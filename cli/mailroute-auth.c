@@ -1,12 +1,14 @@
 /* mailroute-auth: the operator's tool. Shows what the userdb would answer
-   for an address and why, checks the configuration and database, and
-   tests a password against a stored Django hash. */
+   for an address and why, checks the configuration and database, tests a
+   password against a stored Django hash, and reports which accounts'
+   hashes Stalwart could not verify. */
 
 #include "mailroute-auth-config.h"
 #include "mr-admission.h"
 #include "mr-config.h"
 #include "mr-db.h"
 #include "mr-password.h"
+#include "mr-stalwart.h"
 #include "mr-text.h"
 #include "mr-userdb-fields.h"
 
@@ -47,6 +49,12 @@ static void usage(FILE *out)
 "                       line) against a stored Django hash\n"
 "                       exit: 0 match, 1 mismatch, 2 unsupported or\n"
 "                       malformed hash (reason on stderr)\n"
+"  hash-census          count accounts per stored hash format, and list the\n"
+"                       accounts that may log in with a hash Stalwart cannot\n"
+"                       verify (they must log in once through Django, or\n"
+"                       reset, before moving to Stalwart)\n"
+"                       exit: 0 none to list, 1 accounts listed, 3 database\n"
+"                       failure\n"
 "\n"
 "  -c FILE   configuration file (default %s)\n"
 "  -h, --help, -V, --version\n",
@@ -169,6 +177,82 @@ static int cmd_check_config(const struct mr_config *config)
 	return status;
 }
 
+#define CENSUS_MAX_FORMATS 32
+
+struct census_count {
+	const char *format;
+	unsigned long accounts;
+	/* may log in: active, hosted or continuity */
+	unsigned long admitted;
+};
+
+static struct census_count *census_count_of(struct census_count *counts,
+					    unsigned int *count,
+					    const char *format)
+{
+	for (unsigned int i = 0; i < *count; i++) {
+		if (strcmp(counts[i].format, format) == 0)
+			return &counts[i];
+	}
+	/* format names are a fixed set far smaller than the table */
+	counts[*count] = (struct census_count){ .format = format };
+	return &counts[(*count)++];
+}
+
+static int cmd_hash_census(const struct mr_config *config)
+{
+	struct census_count counts[CENSUS_MAX_FORMATS];
+	unsigned int count = 0, listed = 0;
+	struct mr_db *db = mr_db_create(config);
+	struct mr_db_user_iter *iter = NULL;
+	struct mr_account account;
+	struct mr_error error;
+	enum mr_db_result ret = MR_DB_FAILED;
+
+	if (db == NULL)
+		return EXIT_DB_FAILURE;
+	iter = mr_db_user_iter_init(db, MR_DB_USERS_ALL, &error);
+	if (iter != NULL) {
+		printf("# may log in, with a hash Stalwart cannot verify:\n"
+		       "# account\tuser\tformat\n");
+		while ((ret = mr_db_user_iter_next(iter, &account, &error)) ==
+		       MR_DB_FOUND) {
+			const char *format = mr_password_format(account.password);
+			struct census_count *c =
+				census_count_of(counts, &count, format);
+			bool may_login = mr_account_may_login(&account);
+
+			c->accounts++;
+			c->admitted += may_login ? 1 : 0;
+			/* hashes no system verifies (unusable, empty, unknown)
+			   lock nobody out by moving: they are only counted */
+			if (may_login && mr_password_may_match(account.password) &&
+			    !mr_stalwart_can_verify(format)) {
+				printf("%llu\t%s@%s\t%s\n",
+				       (unsigned long long)account.account_id,
+				       account.localpart, account.domain, format);
+				listed++;
+			}
+			mr_account_wipe(&account);
+		}
+		mr_db_user_iter_deinit(&iter);
+	}
+	mr_db_destroy(&db);
+	if (ret == MR_DB_FAILED) {
+		fprintf(stderr, "mailroute-auth: database: %s\n", error.message);
+		return EXIT_DB_FAILURE;
+	}
+	printf("# format\taccounts\tmay log in\tStalwart verifies\n");
+	for (unsigned int i = 0; i < count; i++) {
+		printf("%s\t%lu\t%lu\t%s\n", counts[i].format,
+		       counts[i].accounts, counts[i].admitted,
+		       mr_stalwart_can_verify(counts[i].format) ? "yes" : "no");
+	}
+	printf("# %u account%s to move before Stalwart\n", listed,
+	       listed == 1 ? "" : "s");
+	return listed == 0 ? EXIT_FOUND : EXIT_REFUSED;
+}
+
 static int read_password(char *buf, size_t size)
 {
 	size_t len;
@@ -281,6 +365,8 @@ int main(int argc, char *argv[])
 		status = cmd_lookup(config, argv[optind + 1]);
 	else if (strcmp(command, "check-config") == 0 && argc - optind == 1)
 		status = cmd_check_config(config);
+	else if (strcmp(command, "hash-census") == 0 && argc - optind == 1)
+		status = cmd_hash_census(config);
 	else if (strcmp(command, "pw-test") == 0)
 		status = cmd_pw_test(config, argc - optind, argv + optind);
 	else {

@@ -27,15 +27,21 @@ static const char iterate_users_query[] =
 	"WHERE hosted = 1 OR continuity = 1 "
 	"ORDER BY account_id, domain_id";
 
+static const char iterate_all_users_query[] =
+	"SELECT DISTINCT " ACCOUNT_COLUMNS " FROM mailroute_login "
+	"ORDER BY account_id, domain_id";
+
 enum statement_id {
 	STMT_FIND_ADDRESS,
 	STMT_ITERATE_USERS,
+	STMT_ITERATE_ALL_USERS,
 	STMT_COUNT
 };
 
 static const char *const statement_queries[STMT_COUNT] = {
 	[STMT_FIND_ADDRESS] = find_address_query,
 	[STMT_ITERATE_USERS] = iterate_users_query,
+	[STMT_ITERATE_ALL_USERS] = iterate_all_users_query,
 };
 
 struct mr_db {
@@ -481,6 +487,7 @@ struct mr_db_user_iter {
 };
 
 struct mr_db_user_iter *mr_db_user_iter_init(struct mr_db *db,
+					     enum mr_db_user_scope scope,
 					     struct mr_error *error)
 {
 	struct mr_db_user_iter *iter = calloc(1, sizeof(*iter));
@@ -490,8 +497,9 @@ struct mr_db_user_iter *mr_db_user_iter_init(struct mr_db *db,
 		return NULL;
 	}
 	iter->db = db;
-	iter->stmt = db_execute(db, STMT_ITERATE_USERS, NULL, &iter->row,
-				error);
+	iter->stmt = db_execute(db, scope == MR_DB_USERS_ALL ?
+				STMT_ITERATE_ALL_USERS : STMT_ITERATE_USERS,
+				NULL, &iter->row, error);
 	if (iter->stmt == NULL) {
 		free(iter);
 		return NULL;

@@ -34,13 +34,21 @@ enum mr_db_result mr_db_find_address(struct mr_db *db, const char *localpart,
 				     struct mr_account *account_r,
 				     struct mr_error *error);
 
-/* Walks every account admitted for delivery (hosted or continuity), one
-   row per canonical user, streaming from the server. While an iteration is
-   open the handle must not run other queries. */
+/* Walks the accounts, one row per canonical user, streaming from the
+   server. While an iteration is open the handle must not run other
+   queries. */
 struct mr_db_user_iter;
+
+enum mr_db_user_scope {
+	/* admitted for delivery: hosted or continuity (doveadm -A, dsync) */
+	MR_DB_USERS_RECEIVING,
+	/* every account, for reports */
+	MR_DB_USERS_ALL,
+};
 
 /* NULL on failure (reason in error). */
 struct mr_db_user_iter *mr_db_user_iter_init(struct mr_db *db,
+					     enum mr_db_user_scope scope,
 					     struct mr_error *error);
 /* MR_DB_FOUND with the next account (wipe it after use), MR_DB_NOT_FOUND
    at the end, MR_DB_FAILED on a database or data error. After the end or

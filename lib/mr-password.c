@@ -97,11 +97,23 @@ bool mr_password_may_match(const char *stored)
 const char *mr_password_format(const char *stored)
 {
 	const struct hash_format *format;
+	size_t prefix_len;
 
 	if (stored[0] == '\0')
 		return "empty";
 	if (stored[0] == '!')
 		return "unusable";
 	format = find_format(stored);
-	return format != NULL ? format->prefix : "unknown";
+	if (format == NULL)
+		return "unknown";
+	/* "md5$$<hex>" and "sha1$$<hex>": Django's unsalted hashers, which
+	   more systems can verify than the salted ones */
+	prefix_len = strlen(format->prefix);
+	if (strncmp(stored + prefix_len, "$$", 2) == 0) {
+		if (strcmp(format->prefix, "md5") == 0)
+			return "unsalted_md5";
+		if (strcmp(format->prefix, "sha1") == 0)
+			return "unsalted_sha1";
+	}
+	return format->prefix;
 }

@@ -44,8 +44,9 @@ void mr_password_verify_dummy(const struct mr_hash_limits *limits,
    ("!..."), an unknown format. Cheap: parses nothing. */
 bool mr_password_may_match(const char *stored);
 
-/* Short name of the stored hash's format ("pbkdf2_sha256", "unusable",
-   ...), for logs and reports. Never the hash itself. */
+/* Short name of the stored hash's format, for logs and reports: Django's
+   hasher name ("pbkdf2_sha256", "md5", "unsalted_md5", ...), or "empty",
+   "unusable", "unknown". Never the hash itself. */
 const char *mr_password_format(const char *stored);
 
 /* Makes a new Django pbkdf2_sha256 hash with a random 22-character salt,

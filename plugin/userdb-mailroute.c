@@ -90,7 +90,8 @@ mailroute_iterate_init(struct auth_request *request,
 	ctx->ctx.context = context;
 	db = mailroute_backend_db(module->backend, &error);
 	if (db != NULL)
-		ctx->iter = mr_db_user_iter_init(db, &error);
+		ctx->iter = mr_db_user_iter_init(db, MR_DB_USERS_RECEIVING,
+						 &error);
 	if (ctx->iter == NULL) {
 		e_error(authdb_event(request), "iterate: %s", error.message);
 		ctx->ctx.failed = TRUE;

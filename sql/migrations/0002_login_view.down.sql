@@ -1,4 +1,4 @@
--- Migration 0002 down: drops the login view.
+-- Migration 0002 down: drops the views.
 
 DROP PROCEDURE IF EXISTS mailroute_migration_0002_down;
 DELIMITER ;;
@@ -14,3 +14,4 @@ DELIMITER ;
 CALL mailroute_migration_0002_down();
 DROP PROCEDURE mailroute_migration_0002_down;
 DROP VIEW IF EXISTS mailroute_login;
+DROP VIEW IF EXISTS mailroute_alias;

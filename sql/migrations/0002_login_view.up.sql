@@ -1,16 +1,22 @@
--- Migration 0002 up: the login view every reader shares (SPEC 2.3): the
+-- Migration 0002 up: the views every reader shares (SPEC 2.3): the
 -- Dovecot module, mailroute-checkpassword, the stock-SQL Dovecot config
 -- and Stalwart's queries.
 --
--- One row per way an account can be addressed:
+-- Two views, the rules written once:
+--
+-- mailroute_alias: one row per localpart alias (amavisd_localpartalias),
+-- with its account's canonical localpart, the primary name of the alias
+-- row's domain, the password and the effective policy values: the account
+-- policy's value if not NULL, else the domain policy's, else the default
+-- (flags 0, days and quota NULL). A plain join, so MariaDB merges it into
+-- the query that reads it: `WHERE alias_id = <constant>` is a primary-key
+-- lookup. Stalwart's queries (migration 0004) read it that way.
+--
+-- mailroute_login: one row per way an account can be addressed, built on
+-- mailroute_alias:
 --   * each localpart alias with each name of its domain (amavisd_domainalias,
 --     the primary name included), as the legacy query's da.name = %d;
 --   * each localpart alias with its external_domain, when set.
--- Both branches carry the account's canonical localpart and the primary
--- name of the alias row's domain, and the effective policy values:
--- the account policy's value if not NULL, else the domain policy's, else
--- the default (flags 0, days and quota NULL).
---
 -- Read it with `WHERE login_localpart = ? AND login_domain = ?`: MariaDB
 -- pushes the condition into both branches, where the indexes of 0001 serve.
 
@@ -37,9 +43,10 @@ DELIMITER ;
 CALL mailroute_migration_0002_up();
 DROP PROCEDURE mailroute_migration_0002_up;
 
-CREATE OR REPLACE SQL SECURITY INVOKER VIEW mailroute_login AS
-SELECT la.localpart AS login_localpart,
-       da.name AS login_domain,
+CREATE OR REPLACE SQL SECURITY INVOKER VIEW mailroute_alias AS
+SELECT la.id AS alias_id,
+       la.localpart AS localpart,
+       la.external_domain AS external_domain,
        e.id AS account_id,
        u.id AS user_id,
        d.id AS domain_id,
@@ -53,30 +60,24 @@ SELECT la.localpart AS login_localpart,
          AS continuity_storage_days,
        COALESCE(ap.quota_mb, dp.quota_mb) AS quota_mb
   FROM amavisd_localpartalias la
-  JOIN amavisd_domainalias da ON da.domain_id = la.domain_id
   JOIN amavisd_domain d ON d.id = la.domain_id
   JOIN amavisd_emailaccount e ON e.id = la.email_account_id
   JOIN auth_user u ON u.id = e.user_id
   LEFT JOIN amavisd_policy ap ON ap.id = e.policy_id
-  LEFT JOIN amavisd_policy dp ON dp.id = d.policy_id
+  LEFT JOIN amavisd_policy dp ON dp.id = d.policy_id;
+
+CREATE OR REPLACE SQL SECURITY INVOKER VIEW mailroute_login AS
+SELECT a.localpart AS login_localpart,
+       da.name AS login_domain,
+       a.alias_id, a.account_id, a.user_id, a.domain_id,
+       a.canonical_localpart, a.canonical_domain, a.password, a.is_active,
+       a.hosted, a.continuity, a.continuity_storage_days, a.quota_mb
+  FROM mailroute_alias a
+  JOIN amavisd_domainalias da ON da.domain_id = a.domain_id
 UNION ALL
-SELECT la.localpart,
-       la.external_domain,
-       e.id,
-       u.id,
-       d.id,
-       e.localpart,
-       d.name,
-       u.password,
-       u.is_active,
-       COALESCE(ap.hosted_mail_enabled, dp.hosted_mail_enabled, 0),
-       COALESCE(ap.continuity_enabled, dp.continuity_enabled, 0),
-       COALESCE(ap.continuity_storage_days, dp.continuity_storage_days),
-       COALESCE(ap.quota_mb, dp.quota_mb)
-  FROM amavisd_localpartalias la
-  JOIN amavisd_domain d ON d.id = la.domain_id
-  JOIN amavisd_emailaccount e ON e.id = la.email_account_id
-  JOIN auth_user u ON u.id = e.user_id
-  LEFT JOIN amavisd_policy ap ON ap.id = e.policy_id
-  LEFT JOIN amavisd_policy dp ON dp.id = d.policy_id
- WHERE la.external_domain IS NOT NULL;
+SELECT a.localpart, a.external_domain,
+       a.alias_id, a.account_id, a.user_id, a.domain_id,
+       a.canonical_localpart, a.canonical_domain, a.password, a.is_active,
+       a.hosted, a.continuity, a.continuity_storage_days, a.quota_mb
+  FROM mailroute_alias a
+ WHERE a.external_domain IS NOT NULL;
