@@ -35,6 +35,7 @@ class MariaDB:
         self.port = free_port()
         self.process = None
         self.log_path = os.path.join(root, "mysqld.log")
+        self.tls_ca = os.path.join(root, "server-cert.pem")
 
     def install(self):
         os.makedirs(self.datadir, exist_ok=True)
@@ -43,9 +44,22 @@ class MariaDB:
                         "--auth-root-authentication-method=socket", "--skip-test-db"],
                        check=True, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
 
+    def make_tls_certificate(self):
+        """A self-signed certificate for 127.0.0.1, so that clients can
+        connect over TLS and check the server (self.tls_ca)."""
+        key = os.path.join(self.root, "server-key.pem")
+        if not os.path.exists(self.tls_ca):
+            subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes",
+                            "-days", "3", "-subj", "/CN=127.0.0.1",
+                            "-addext", "subjectAltName=IP:127.0.0.1",
+                            "-keyout", key, "-out", self.tls_ca],
+                           check=True, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+        return ["--ssl-ca=" + self.tls_ca, "--ssl-cert=" + self.tls_ca, "--ssl-key=" + key]
+
     def start(self, timeout=60):
         if not os.path.exists(os.path.join(self.datadir, "mysql")):
             self.install()
+        tls_options = self.make_tls_certificate()
         log = open(self.log_path, "ab")
         self.process = subprocess.Popen(
             [_find("mariadbd", "mysqld"), "--no-defaults", "--user=root",
@@ -53,7 +67,8 @@ class MariaDB:
              "--port=%d" % self.port, "--bind-address=127.0.0.1",
              "--pid-file=" + os.path.join(self.root, "mysqld.pid"),
              "--skip-name-resolve", "--innodb-buffer-pool-size=64M",
-             "--innodb-flush-log-at-trx-commit=2", "--log-error=" + self.log_path],
+             "--innodb-flush-log-at-trx-commit=2", "--log-error=" + self.log_path]
+            + tls_options,
             stdout=log, stderr=log)
         deadline = time.time() + timeout
         while time.time() < deadline:

@@ -5,6 +5,8 @@ SOURCE_DIR = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..",
 BUILD_DIR = os.path.abspath(os.environ.get("MR_BUILD_DIR", SOURCE_DIR))
 
 SQL_DIR = os.path.join(SOURCE_DIR, "sql")
+STALWART_CONF_DIR = os.path.join(SOURCE_DIR, "conf.d", "stalwart")
+PHC_VERIFY_DIR = os.path.join(SOURCE_DIR, "tests", "stalwart", "phc-verify")
 CHECKPASSWORD = os.path.join(BUILD_DIR, "checkpassword", "mailroute-checkpassword")
 ADMIN_CLI = os.path.join(BUILD_DIR, "cli", "mailroute-auth")
 CHECKPASSWORD_REPLY = "/usr/lib/dovecot/checkpassword-reply"

@@ -1,0 +1,446 @@
+"""Stalwart's SQL directory (SPEC 8): the queries of conf.d/stalwart, read
+from the shipped files, run as server-side prepared statements with one
+bound value by the read-only user over TLS, with Stalwart's rules applied
+to the answers; secrets checked by independent implementations; the same
+answers as the Dovecot side (lib/, through mailroute-auth lookup); index
+access at 1,000,000 accounts."""
+import base64
+import hashlib
+import os
+import re
+import subprocess
+
+import pytest
+
+from mrtest import fixtures, scale, stalwart
+from mrtest.paths import ADMIN_CLI
+
+DB = "stalwart"
+Q = stalwart.queries()
+Q09 = stalwart.queries(stalwart.TOML_09_FILE)
+J16 = stalwart.load_json()
+COLUMNS = stalwart.columns()
+
+# Every query Stalwart can be given, by file and key.
+ALL_QUERIES = [pytest.param(source, key, query, id="%s-%s" % (source, key))
+               for source, queries in (("toml", Q), ("toml-0.9", Q09), ("json-0.16", J16))
+               for key, query in queries.items()
+               if source != "json-0.16" or key.startswith("query")]
+
+
+@pytest.fixture(scope="module")
+def stalwart_db(mariadb):
+    """The fixtures migrated in a database of their own (the secret tests
+    rewrite passwords), with the read-only user of db-user.sql."""
+    fixtures.load_migrated(mariadb, DB)
+    stalwart.create_user(mariadb, DB, "127.0.0.1")
+    return DB
+
+
+@pytest.fixture(scope="module")
+def directory(mariadb, stalwart_db):
+    d = stalwart.Directory(mariadb, stalwart_db)
+    yield d
+    d.close()
+
+
+@pytest.fixture(scope="module")
+def phc_verify(workdir):
+    return stalwart.phc_verifier(os.path.join(workdir, "phc-verify"))
+
+
+def login(directory, name):
+    return directory.principal(Q["name"], name, COLUMNS)
+
+
+# --- the files --------------------------------------------------------------
+
+def test_config_files_agree():
+    """The 0.9 file is the 0.10.7+ file plus verify/expand/domains; the
+    0.16 object carries the same queries; each query has one '?'."""
+    assert {k: v for k, v in Q09.items() if k not in ("verify", "expand", "domains")} == Q
+    assert set(Q09) - set(Q) == {"verify", "expand", "domains"}
+    full_09 = stalwart.load_toml(stalwart.TOML_09_FILE)
+    full = stalwart.load_toml()
+    for key in ("directory", "storage", "session"):
+        assert full_09[key] == full[key]
+    assert J16["@type"] == "Sql"
+    assert J16["queryLogin"] == Q["name"]
+    assert J16["queryMemberOf"] == Q["members"]
+    assert (J16["columnSecret"], J16["columnClass"], J16["columnDescription"], J16["columnEmail"]) \
+        == (COLUMNS["secret"], COLUMNS["class"], COLUMNS["description"], COLUMNS["email"])
+    for param in ALL_QUERIES:
+        source, key, query = param.values
+        assert query.count("?") == 1, (source, key)
+
+
+def test_store_is_tls_read_only_user():
+    store = stalwart.load_toml()["store"]["mailroute"]
+    assert store["tls"] == {"enable": True, "allow-invalid-certs": False}
+    assert store["user"] == stalwart.USER
+    assert store["password"].startswith("%{file:")
+    assert J16["store"]["useTls"] is True and J16["store"]["allowInvalidCerts"] is False
+    session = stalwart.load_toml()["session"]
+    assert session["rcpt"]["sub-addressing"] is False  # the directory cuts +/- itself
+
+
+@pytest.mark.parametrize("source,key,query", ALL_QUERIES)
+def test_query_has_exactly_one_parameter(directory, source, key, query):
+    assert directory.parameter_count_is_one(query), (source, key)
+
+
+# --- the read-only user -----------------------------------------------------
+
+def test_user_needs_tls_and_cannot_write(mariadb, stalwart_db, directory):
+    assert directory.tls_cipher()
+    with pytest.raises(Exception) as refused:
+        stalwart.Directory(mariadb, stalwart_db, tls=False)
+    assert "Access denied" in str(refused.value)
+    cur = directory.conn.cursor()
+    for sql in ("UPDATE auth_user SET password = '' WHERE id = 1",
+                "INSERT INTO amavisd_policy (policy_name) VALUES ('x')",
+                "SELECT username FROM auth_user",
+                "SELECT * FROM temporary_hosted_retired"):
+        with pytest.raises(Exception) as denied:
+            cur.execute(sql)
+        assert "denied" in str(denied.value), sql
+
+
+# --- Stalwart's answers -----------------------------------------------------
+
+def test_login_by_canonical_name(directory):
+    p = login(directory, "john@example.com")
+    assert p.typ == "individual"
+    assert p.quota == 1024 * 1048576
+    assert p.emails == ["john@example.com"]
+    assert p.secret.startswith("$pbkdf2-sha256$i=260000,l=32$")
+    # case-insensitive, as the database's collation and Dovecot
+    assert login(directory, "JOHN@Example.COM").emails == ["john@example.com"]
+    assert login(directory, "Mary@Mixed.Example").quota == 0  # no quota anywhere
+
+
+@pytest.mark.parametrize("name", ["johnny@example.com", "john@example.net",
+                                  "john@john-external.example", "postmaster@Mixed.Example",
+                                  "john+x@example.com", "nobody@example.com", "john",
+                                  "nothosted@nothosted.com", "optout@example.com"])
+def test_no_principal_for_alias_detail_unknown_or_not_hosted(directory, name):
+    assert login(directory, name) is None
+
+
+def test_inactive_account_receives_but_has_no_secret(directory):
+    p = login(directory, "inactive@example.com")
+    assert p is not None and p.secret is None and p.quota == 1024 * 1048576
+    assert directory.first_column(Q["recipients"], "inactive@example.net") == ["inactive@example.com"]
+
+
+def test_quota_is_integer_bytes(directory):
+    result = directory.execute(Q["name"], "bigquota@example.com")
+    column = [n.lower() for n in result.names].index(COLUMNS["quota"])
+    assert result.types[column] in stalwart.INTEGER_TYPES
+    assert result.rows[0][column] == 10240 * 1048576
+    assert login(directory, "zero@quota0.com").quota == 0
+    assert login(directory, "contnull@contnull.org").quota == 200 * 1048576
+
+
+def test_recipients_follow_the_userdb_rule(directory):
+    r = lambda a: directory.first_column(Q["recipients"], a)  # noqa: E731
+    assert r("john-smith@example.com") == ["john-smith@example.com"]   # exact wins
+    assert r("john+newsletter@example.net") == ["john@example.com"]
+    assert r("john-other+x@example.net") == ["john@example.com"]      # '+' then '-'
+    assert r("johnny@john-external.example") == []
+    assert r("john@john-external.example") == ["john@example.com"]
+    assert r("POSTMASTER@mixed-alias.example") == ["Mary@Mixed.Example"]
+    assert r("nothosted@nothosted.com") == []
+    assert r("optin@nothosted.com") == ["optin@nothosted.com"]
+    assert r("no-at-sign") == [] and r("@example.com") == []
+
+
+@pytest.mark.parametrize("address,account", [("shared-box@quota0.com", "accounts 122 and 123"),
+                                             ("../x@unsafe.test", "account 113"),
+                                             ("a/b+x@unsafe.test", "account 114")])
+def test_data_errors_fail_the_query(directory, address, account):
+    with pytest.raises(stalwart.QueryError) as failed:
+        directory.execute(Q["recipients"], address)
+    assert failed.value.errno == 1644 and account in failed.value.message
+
+
+def test_members_continuity_group(directory):
+    assert directory.first_column(Q["members"], "cont@continuity30.org") == ["continuity"]
+    assert directory.first_column(Q["members"], "contuser@example.com") == ["continuity"]
+    assert directory.first_column(Q["members"], "both@both.net") == []  # hosted wins
+    assert directory.first_column(Q["members"], "john@example.com") == []
+
+
+def test_emails_primary_first_then_every_alias(directory):
+    emails = directory.first_column(Q["emails"], "john@example.com")
+    assert emails[0] == "john@example.com"
+    assert sorted(emails[1:]) == ["john@example.net", "john@john-external.example",
+                                  "johnny@example.com", "johnny@example.net"]
+    assert directory.first_column(Q["emails"], "Mary@Mixed.Example")[0] == "Mary@Mixed.Example"
+    assert directory.first_column(Q["emails"], "johnny@example.com") == []
+    aliases = directory.first_column(J16["queryEmailAliases"], "john@example.com")
+    assert aliases == emails[1:]
+
+
+def test_016_recipient_query_returns_the_account(directory):
+    p = directory.principal(J16["queryRecipient"], "john+x@example.net",
+                            {"class": J16["columnClass"], "secret": J16["columnSecret"],
+                             "email": J16["columnEmail"], "quota": J16["columnQuota"]})
+    assert p.emails == ["john@example.com"] and p.quota == 1024 * 1048576
+
+
+def test_09_verify_expand_domains(directory):
+    assert directory.first_column(Q09["verify"], "johnny@example.net") == ["john@example.com"]
+    assert directory.first_column(Q09["verify"], "nobody@example.net") == []
+    assert directory.first_column(Q09["expand"], "john@example.com") == []
+    for domain in ("example.net", "EXAMPLE.com", "john-external.example", "Mixed.Example"):
+        assert directory.first_column(Q09["domains"], domain) == [1], domain
+    assert directory.first_column(Q09["domains"], "example.org") == []
+
+
+# --- the same answers as Dovecot --------------------------------------------
+
+# Every address of the fixtures' login view, and detail, case and unknown
+# variants (test_address_list_is_complete keeps the first part complete).
+VIEW_ADDRESSES = """john@example.com john@example.net john@john-external.example
+johnny@example.com johnny@example.net john-smith@example.com john-smith@example.net
+jürgen@example.com jürgen@example.net Mary@mixed-alias.example Mary@Mixed.Example
+postmaster@mixed-alias.example postmaster@Mixed.Example inactive@example.com
+inactive@example.net nopass@example.com nopass@example.net cont@continuity30.org
+contnull@contnull.org cont0@cont0.org both@both.net nothosted@nothosted.com zero@quota0.com
+../x@unsafe.test a/b@unsafe.test short@x alice@shared-a.com bob@shared-b.com
+optout@example.com optout@example.net optin@nothosted.com bigquota@example.com
+bigquota@example.net contuser@example.com contuser@example.net dup1@quota0.com
+shared-box@quota0.com dup2@quota0.com emptypw@example.com emptypw@example.net""".split()
+VARIANTS = ["john+tag@example.net", "john-smith+tag@example.com", "john-x@example.com",
+            "JOHNNY@EXAMPLE.NET", "mary+x@mixed-alias.example", "nobody@example.com",
+            "john@unknown.example", "cont-x@continuity30.org"]
+
+
+def test_address_list_is_complete(mariadb, stalwart_db):
+    rows = mariadb.query("SELECT DISTINCT CONCAT(login_localpart, '@', login_domain) "
+                         "FROM mailroute_login", db=stalwart_db)
+    assert sorted(r[0] for r in rows) == sorted(VIEW_ADDRESSES)
+
+
+def dovecot_answer(config, address):
+    """(account, quota bytes, can log in) from lib/ via mailroute-auth
+    lookup; 'error' for a data error (Dovecot's internal failure)."""
+    out = subprocess.run([ADMIN_CLI, "-c", config, "lookup", address],
+                         capture_output=True, text=True)
+    if out.returncode == 3:
+        return "error"
+    if out.returncode == 1:
+        return None
+    fields = dict(line.split("\t", 1) for line in out.stdout.splitlines() if "\t" in line)
+    quota = re.fullmatch(r"\*:storage=(\d+)M", fields.get("quota_rule", "*:storage=0M"))
+    may_match = fields["password"] not in ("empty", "unusable", "unknown")
+    can_login = "login" not in fields and may_match
+    return fields["user"], int(quota.group(1)) * 1048576, can_login
+
+
+def stalwart_answer(directory, address):
+    try:
+        names = directory.first_column(Q["recipients"], address)
+        if not names:
+            return None
+        p = login(directory, names[0])
+    except stalwart.QueryError as e:
+        assert e.errno == 1644, e
+        return "error"
+    return p.emails[0], p.quota, p.secret is not None
+
+
+@pytest.fixture(scope="module")
+def stalwart_config(workdir, mariadb, stalwart_db):
+    return fixtures.write_config(os.path.join(workdir, "stalwart-lookup.conf"), mariadb, stalwart_db)
+
+
+@pytest.mark.parametrize("address", VIEW_ADDRESSES + VARIANTS)
+def test_same_answer_as_dovecot(directory, stalwart_config, address):
+    assert stalwart_answer(directory, address) == dovecot_answer(stalwart_config, address)
+
+
+# --- secrets ------------------------------------------------------------------
+
+PASSWORD = "Corr3ct hörse \u2603 battery"
+
+
+def django_style_scrypt(password, salt="c2FsdHNhbHQ", n=2 ** 14, r=8, p=1):
+    key = hashlib.scrypt(password.encode(), salt=salt.encode(), n=n, r=r, p=p,
+                         maxmem=2 ** 26, dklen=64)
+    return "scrypt$%d$%s$%d$%d$%s" % (n, salt, r, p, base64.b64encode(key).decode())
+
+
+def argon2_old_style(password, version):
+    """Django <= 3.1's argon2i, m=512,t=2,p=2, with or without v=."""
+    from argon2.low_level import Type, hash_secret
+    encoded = hash_secret(password.encode(), b"saltsaltsalt", time_cost=2, memory_cost=512,
+                          parallelism=2, hash_len=16, type=Type.I, version=version).decode()
+    if version == 0x10:
+        encoded = encoded.replace("$v=16$", "$")
+    return "argon2" + encoded
+
+
+def convertible_vectors(password):
+    hashers = fixtures.django_hashers()
+    made = {name: hashers.make_password(password, hasher=name)
+            for name in ("pbkdf2_sha256", "argon2", "bcrypt", "unsalted_sha1",
+                         "unsalted_md5", "crypt")}
+    made["pbkdf2_sha256 short salt"] = hashers.make_password(password, salt="abc",
+                                                             hasher="pbkdf2_sha256")
+    made["md5 bare"] = hashlib.md5(password.encode()).hexdigest()
+    made["scrypt"] = django_style_scrypt(password)
+    made["argon2i v=19"] = argon2_old_style(password, 0x13)
+    made["argon2i no version"] = argon2_old_style(password, 0x10)
+    return made
+
+
+def secret_of(mariadb, directory, stored):
+    mariadb.query("UPDATE auth_user SET password = %s WHERE id = 1", (stored,), db=DB)
+    return login(directory, "john@example.com").secret
+
+
+@pytest.fixture(scope="module")
+def restore_john(mariadb, stalwart_db):
+    saved = mariadb.query("SELECT password FROM auth_user WHERE id = 1", db=stalwart_db)[0][0]
+    yield
+    mariadb.query("UPDATE auth_user SET password = %s WHERE id = 1", (saved,), db=stalwart_db)
+
+
+def test_converted_secrets_verify_independently(mariadb, directory, phc_verify, restore_john):
+    for name, stored in convertible_vectors(PASSWORD).items():
+        pw = PASSWORD
+        if name == "crypt":  # DES crypt: ASCII, 8 characters
+            pw = "Tr0ub4dr"
+            stored = fixtures.django_hashers().make_password(pw, hasher="crypt")
+        secret = secret_of(mariadb, directory, stored)
+        assert secret is not None, name
+        assert "\n" not in secret and secret != stored, name
+        verify = lambda p: stalwart.verify_secret(secret, p, phc_verify)  # noqa: E731
+        assert verify(pw), name
+        assert not verify("x" + pw), name
+        assert not verify(stored), name  # the Django hash is no password
+
+
+@pytest.mark.parametrize("hasher", ["bcrypt_sha256", "pbkdf2_sha1", "sha1", "md5"])
+def test_unconvertible_hashes_give_no_secret(mariadb, directory, restore_john, hasher):
+    stored = fixtures.django_hashers().make_password(PASSWORD, hasher=hasher)
+    assert secret_of(mariadb, directory, stored) is None
+
+
+@pytest.mark.parametrize("stored", [
+    "!unusable", "", "pbkdf2_sha256$0260000$salt$" + "A" * 43 + "=",
+    "pbkdf2_sha256$260000$salt$short=", "PBKDF2_SHA256$260000$salt$" + "A" * 43 + "=",
+    "scrypt$16385$salt$8$1$" + "A" * 86 + "==", "md5$$" + "A" * 32, "plain-text-password",
+    "bcrypt$$2x$12$" + "a" * 53, "argon2$argon2id$v=19$m=1,t=1$salt$hash"])
+def test_malformed_hashes_give_no_secret(mariadb, directory, restore_john, stored):
+    assert secret_of(mariadb, directory, stored) is None
+
+
+def test_hash_census(mariadb, stalwart_db, stalwart_config, directory, restore_john):
+    """Counts per format; lists the accounts that may log in with a hash
+    Stalwart cannot verify; its format table agrees with the database's
+    conversion for every format."""
+    hashers = fixtures.django_hashers()
+    planted = {3: "bcrypt_sha256", 20: "pbkdf2_sha1", 21: "sha1", 5: "md5", 2: "unsalted_md5"}
+    saved = mariadb.query("SELECT id, password FROM auth_user WHERE id IN (2, 3, 5, 20, 21)",
+                          db=stalwart_db)
+    try:
+        for user_id, hasher in planted.items():
+            mariadb.query("UPDATE auth_user SET password = %s WHERE id = %s",
+                          (hashers.make_password("pw", hasher=hasher), user_id), db=stalwart_db)
+        out = subprocess.run([ADMIN_CLI, "-c", stalwart_config, "hash-census"],
+                             capture_output=True, text=True)
+    finally:
+        for user_id, password in saved:
+            mariadb.query("UPDATE auth_user SET password = %s WHERE id = %s",
+                          (password, user_id), db=stalwart_db)
+    assert out.returncode == 1, out
+    lines = [line.split("\t") for line in out.stdout.splitlines() if not line.startswith("#")]
+    listed = {(row[1], row[2]) for row in lines if len(row) == 3}
+    table = {row[0]: row[1:] for row in lines if len(row) == 4}
+    # 105 inactive (md5) is not listed: it cannot log in anywhere
+    assert listed == {("jürgen@example.com", "bcrypt_sha256"),
+                      ("bigquota@example.com", "pbkdf2_sha1"),
+                      ("contuser@example.com", "sha1")}
+    assert table["md5"] == ["1", "0", "no"]
+    assert table["unsalted_md5"] == ["1", "1", "yes"]
+    assert table["unusable"][2] == "no" and table["empty"][2] == "no"
+    assert sum(int(v[0]) for v in table.values()) == int(mariadb.query(
+        "SELECT COUNT(DISTINCT account_id, domain_id) FROM mailroute_login", db=stalwart_db)[0][0])
+    assert out.stdout.rstrip().endswith("# 3 accounts to move before Stalwart")
+    # the census's format table and the database's conversion agree
+    for hasher in ("pbkdf2_sha256", "pbkdf2_sha1", "argon2", "bcrypt_sha256", "bcrypt",
+                   "sha1", "md5", "unsalted_sha1", "unsalted_md5", "crypt"):
+        converted = secret_of(mariadb, directory, hashers.make_password("pw", hasher=hasher))
+        out = subprocess.run([ADMIN_CLI, "-c", stalwart_config, "hash-census"],
+                             capture_output=True, text=True)
+        row = [line.split("\t") for line in out.stdout.splitlines()
+               if line.startswith(hasher + "\t")]
+        assert row and len(row[0]) == 4, (hasher, out.stdout)
+        assert (row[0][3] == "yes") == (converted is not None), hasher
+
+
+def test_census_fails_cleanly_without_database(workdir, mariadb):
+    dead = fixtures.write_config(os.path.join(workdir, "census-dead.conf"), mariadb, DB,
+                                 db_socket="/nonexistent.sock")
+    out = subprocess.run([ADMIN_CLI, "-c", dead, "hash-census"], capture_output=True, text=True)
+    assert out.returncode == 3 and "database" in out.stderr
+
+
+# --- index access at 1,000,000 accounts ----------------------------------------
+
+SCALE_DB = "stalwart_scale"
+SCALE_VALUES = {
+    "name": "user500000@dom50000.example", "members": "user500000@dom50000.example",
+    "emails": "user500000@dom50000.example", "recipients": "alias500000-x+y@alias50000.example",
+    "verify": "user500000@ext500000.example", "expand": "user500000@dom50000.example",
+    "domains": "ext500000.example", "queryLogin": "user500000@dom50000.example",
+    "queryRecipient": "user500000+x@alias50000.example",
+    "queryMemberOf": "user500000@dom50000.example",
+    "queryEmailAliases": "user500000@dom50000.example",
+}
+# Reading one account touches a few dozen index entries (a few hundred
+# with the emails query's temporary tables); a scan of any of the big
+# tables reads 100,000 rows or more.
+MAX_HANDLER_READS = 1000
+
+
+@pytest.fixture(scope="module")
+def scale_db(mariadb):
+    scale.load(mariadb, SCALE_DB)
+    yield SCALE_DB
+    mariadb.query("DROP DATABASE %s" % SCALE_DB)
+
+
+def explain_and_count(mariadb, db, query, value):
+    conn = mariadb.connect(db)
+    try:
+        cur = conn.cursor()
+        cur.execute("SET @v = %s", (value,))
+        cur.execute("PREPARE s FROM %s", ("EXPLAIN " + query,))
+        cur.execute("EXECUTE s USING @v")
+        names = [d[0] for d in cur.description]
+        plan = [dict(zip(names, row)) for row in cur.fetchall()]
+        cur.execute("PREPARE s FROM %s", (query,))
+        cur.execute("FLUSH STATUS")
+        cur.execute("EXECUTE s USING @v")
+        rows = cur.fetchall()
+        cur.execute("SHOW SESSION STATUS LIKE 'Handler_read%'")
+        reads = sum(int(v) for _, v in cur.fetchall())
+        return plan, rows, reads
+    finally:
+        conn.close()
+
+
+@pytest.mark.parametrize("source,key,query", ALL_QUERIES)
+def test_index_access_at_a_million_accounts(mariadb, scale_db, source, key, query):
+    plan, rows, reads = explain_and_count(mariadb, scale_db, query, SCALE_VALUES[key])
+    for step in plan:
+        # JSON_TABLE reads the function's array, not a table
+        scans_table = step["type"] in ("ALL", "index") and step["table"] != "addresses"
+        assert not scans_table, (key, step)
+    assert reads <= MAX_HANDLER_READS, (key, reads, plan)
+    if key not in ("expand", "members", "queryMemberOf"):  # no lists, no continuity
+        assert rows, (key, "the scale account must be found")

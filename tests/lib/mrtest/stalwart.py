@@ -1,0 +1,220 @@
+"""Stalwart's SQL directory, as far as the database sees it: the shipped
+queries of conf.d/stalwart (read from the files, never retyped), run the
+way Stalwart runs them, and its documented rules applied to the answers.
+Secrets are checked by implementations independent of mailroute-auth."""
+import base64
+import crypt
+import hashlib
+import hmac
+import json
+import os
+import re
+import subprocess
+import tomllib
+from dataclasses import dataclass, field
+
+import MySQLdb
+from MySQLdb.constants import FIELD_TYPE
+
+from .paths import PHC_VERIFY_DIR, STALWART_CONF_DIR
+
+USER = "mailroute_stalwart"
+PASSWORD = "stalwart-ro-secret-for-tests"
+
+TOML_FILE = os.path.join(STALWART_CONF_DIR, "mailroute-directory.toml")
+TOML_09_FILE = os.path.join(STALWART_CONF_DIR, "mailroute-directory-0.9.toml")
+JSON_016_FILE = os.path.join(STALWART_CONF_DIR, "mailroute-directory-0.16.json")
+DB_USER_FILE = os.path.join(STALWART_CONF_DIR, "db-user.sql")
+
+INTEGER_TYPES = {FIELD_TYPE.TINY, FIELD_TYPE.SHORT, FIELD_TYPE.LONG,
+                 FIELD_TYPE.LONGLONG, FIELD_TYPE.INT24}
+
+
+def load_toml(path=TOML_FILE):
+    with open(path, "rb") as f:
+        return tomllib.load(f)
+
+
+def load_json(path=JSON_016_FILE):
+    with open(path) as f:
+        return json.load(f)
+
+
+def queries(path=TOML_FILE):
+    """store."mailroute".query.* of a shipped TOML file."""
+    return load_toml(path)["store"]["mailroute"]["query"]
+
+
+def columns(path=TOML_FILE):
+    return load_toml(path)["directory"]["mailroute"]["columns"]
+
+
+def create_user(server, db, host):
+    """Runs conf.d/stalwart/db-user.sql as an operator would."""
+    with open(DB_USER_FILE) as f:
+        sql = f.read().replace("@STALWART_HOST@", host).replace("@PASSWORD@", PASSWORD)
+    path = os.path.join(server.root, "db-user-%s.sql" % db)
+    with open(path, "w") as f:
+        f.write(sql)
+    code, out, err = server.run_file(path, db)
+    if code != 0:
+        raise RuntimeError("db-user.sql failed: " + err)
+
+
+class QueryError(Exception):
+    """The query failed on the server: Stalwart reports a temporary failure."""
+
+    def __init__(self, errno, message):
+        super().__init__("%d %s" % (errno, message))
+        self.errno = errno
+        self.message = message
+
+
+@dataclass
+class Rows:
+    names: list
+    types: list
+    rows: list
+
+
+@dataclass
+class Principal:
+    typ: str = None
+    secret: str = None
+    description: str = None
+    quota: int = None
+    emails: list = field(default_factory=list)
+
+
+class Directory:
+    """One connection as Stalwart's SQL store makes it: the read-only user,
+    over TCP with TLS and the server certificate checked; each query a
+    server-side prepared statement executed with exactly one bound value."""
+
+    def __init__(self, server, db, user=USER, password=PASSWORD, tls=True):
+        kwargs = dict(host="127.0.0.1", port=server.port, user=user, passwd=password,
+                      db=db, charset="utf8mb4")
+        if tls:
+            kwargs["ssl"] = {"ca": server.tls_ca}
+        self.conn = MySQLdb.connect(**kwargs)
+        self.conn.autocommit(True)
+
+    def close(self):
+        self.conn.close()
+
+    def tls_cipher(self):
+        cur = self.conn.cursor()
+        cur.execute("SHOW SESSION STATUS LIKE 'Ssl_cipher'")
+        return cur.fetchone()[1]
+
+    def execute(self, query, value):
+        cur = self.conn.cursor()
+        cur.execute("PREPARE mailroute_stalwart_query FROM %s", (query,))
+        cur.execute("SET @mailroute_value = %s", (value,))
+        try:
+            cur.execute("EXECUTE mailroute_stalwart_query USING @mailroute_value")
+        except MySQLdb.Error as e:
+            raise QueryError(e.args[0], e.args[1]) from e
+        names = [d[0] for d in cur.description]
+        types = [d[1] for d in cur.description]
+        return Rows(names, types, list(cur.fetchall()))
+
+    def parameter_count_is_one(self, query):
+        """A statement prepared from query refuses to run without a value
+        and runs with one: it has exactly one parameter."""
+        cur = self.conn.cursor()
+        cur.execute("PREPARE mailroute_stalwart_query FROM %s", (query,))
+        try:
+            cur.execute("EXECUTE mailroute_stalwart_query")
+            return False
+        except MySQLdb.OperationalError as e:
+            if "Incorrect arguments to EXECUTE" not in str(e):
+                raise
+        self.execute(query, "john@example.com")
+        return True
+
+    # Stalwart's rules (crates/directory/src/backend/sql): the name query's
+    # first row only, columns matched by name case-insensitively, the class
+    # from its text, quota only when an integer, secret only when text;
+    # recipients, members and emails: the first column of each row.
+
+    def principal(self, query, name, column_map):
+        result = self.execute(query, name)
+        if not result.rows:
+            return None
+        wanted = {v.lower(): k for k, v in column_map.items()}
+        p = Principal()
+        for column, typ, value in zip(result.names, result.types, result.rows[0]):
+            key = wanted.get(column.lower())
+            if key == "class":
+                p.typ = {"individual": "individual", "person": "individual",
+                         "user": "individual", "group": "group"}.get(value)
+            elif key == "secret" and isinstance(value, str):
+                p.secret = value
+            elif key == "description" and isinstance(value, str):
+                p.description = value
+            elif key == "quota" and typ in INTEGER_TYPES and isinstance(value, int):
+                p.quota = value
+            elif key == "email" and isinstance(value, str):
+                p.emails = [value]
+        return p
+
+    def first_column(self, query, value):
+        return [row[0] for row in self.execute(query, value).rows]
+
+
+def phc_verifier(build_dir):
+    """Builds tests/stalwart/phc-verify (RustCrypto pbkdf2 from Debian's
+    librust-pbkdf2-dev, Debian's cargo, offline) and returns its path."""
+    env = dict(os.environ, CARGO_TARGET_DIR=build_dir, CARGO_HOME=os.path.join(build_dir, "home"))
+    subprocess.run(["/usr/bin/cargo", "build", "--release", "--quiet", "--offline"],
+                   cwd=PHC_VERIFY_DIR, env=env, check=True)
+    return os.path.join(build_dir, "release", "phc-verify")
+
+
+def _b64_unpadded_decode(text):
+    return base64.b64decode(text + "=" * (-len(text) % 4))
+
+
+def _scrypt_phc_verify(secret, password):
+    """$scrypt$ln=..,r=..,p=..$salt$hash with Python's hashlib.scrypt."""
+    m = re.fullmatch(r"\$scrypt\$ln=(\d+),r=(\d+),p=(\d+)\$([A-Za-z0-9+/]+)\$([A-Za-z0-9+/]+)", secret)
+    if m is None:
+        return False
+    ln, r, p = (int(x) for x in m.group(1, 2, 3))
+    salt, expected = _b64_unpadded_decode(m.group(4)), _b64_unpadded_decode(m.group(5))
+    key = hashlib.scrypt(password.encode(), salt=salt, n=2 ** ln, r=r, p=p,
+                         maxmem=2 ** 28, dklen=len(expected))
+    return hmac.compare_digest(key, expected)
+
+
+def verify_secret(secret, password, phc_verify):
+    """What Stalwart does with a secret and a password: by prefix, or a
+    plain-text comparison for anything else (so a raw Django hash would be
+    a working password). Implementations: RustCrypto pbkdf2 (the crate
+    Stalwart links), argon2-cffi, bcrypt, hashlib, crypt."""
+    if secret.startswith("$pbkdf2-sha256$"):
+        p = subprocess.run([phc_verify, secret], input=password.encode(), capture_output=True)
+        if p.returncode == 2:
+            raise AssertionError("PHC string refused by RustCrypto: " + p.stderr.decode())
+        return p.returncode == 0
+    if secret.startswith("$argon2"):
+        import argon2
+        try:
+            return argon2.PasswordHasher().verify(secret, password)
+        except argon2.exceptions.VerifyMismatchError:
+            return False
+    if re.match(r"\$2[aby]\$", secret):
+        import bcrypt
+        return bcrypt.checkpw(password.encode(), secret.encode())
+    if secret.startswith("$scrypt$"):
+        return _scrypt_phc_verify(secret, password)
+    if secret.startswith("{SHA}"):
+        digest = base64.b64encode(hashlib.sha1(password.encode()).digest()).decode()
+        return hmac.compare_digest(secret[5:], digest)
+    if secret.startswith("{MD5}"):
+        digest = base64.b64encode(hashlib.md5(password.encode()).digest()).decode()
+        return hmac.compare_digest(secret[5:], digest)
+    if secret.startswith("{CRYPT}"):
+        return hmac.compare_digest(crypt.crypt(password, secret[7:9]), secret[7:])
+    return hmac.compare_digest(secret.encode(), password.encode())
