@@ -2,6 +2,7 @@
 #include "mailroute-auth-config.h"
 #include "mr-config.h"
 #include "mr-password.h"
+#include "mr-stalwart.h"
 
 #include <sodium.h>
 #ifdef HAVE_LIBARGON2
@@ -155,6 +156,31 @@ START_TEST(format_names)
 	ck_assert_str_eq(mr_password_format("!x"), "unusable");
 	ck_assert_str_eq(mr_password_format(""), "empty");
 	ck_assert_str_eq(mr_password_format("zzz"), "unknown");
+	ck_assert_str_eq(mr_password_format("md5$salt$0123"), "md5");
+	ck_assert_str_eq(mr_password_format("md5$$0123"), "unsalted_md5");
+	ck_assert_str_eq(mr_password_format("0123456789abcdef0123456789abcdef"),
+			 "unsalted_md5");
+	ck_assert_str_eq(mr_password_format("sha1$salt$0123"), "sha1");
+	ck_assert_str_eq(mr_password_format("sha1$$0123"), "unsalted_sha1");
+}
+END_TEST
+
+/* SPEC 8: what converts to a secret Stalwart verifies, by format name */
+START_TEST(stalwart_formats)
+{
+	static const char *const yes[] = {
+		"pbkdf2_sha256", "argon2", "bcrypt", "scrypt",
+		"unsalted_sha1", "unsalted_md5", "crypt",
+	};
+	static const char *const no[] = {
+		"bcrypt_sha256", "pbkdf2_sha1", "sha1", "md5",
+		"unusable", "empty", "unknown", "",
+	};
+
+	for (unsigned int i = 0; i < sizeof(yes) / sizeof(yes[0]); i++)
+		ck_assert_msg(mr_stalwart_can_verify(yes[i]), "%s", yes[i]);
+	for (unsigned int i = 0; i < sizeof(no) / sizeof(no[0]); i++)
+		ck_assert_msg(!mr_stalwart_can_verify(no[i]), "%s", no[i]);
 }
 END_TEST
 
@@ -207,6 +233,7 @@ Suite *password_suite(void)
 	tcase_add_test(tc, argon2_via_libargon2);
 #endif
 	tcase_add_test(tc, format_names);
+	tcase_add_test(tc, stalwart_formats);
 	tcase_add_test(tc, other_families_malformed);
 	suite_add_tcase(suite, tc);
 	return suite;
