@@ -22,14 +22,13 @@ static const char find_address_query[] =
 /* One row per canonical user: every column read is a function of
    (account, primary domain), so DISTINCT folds the alias rows together
    without relying on MariaDB's lax GROUP BY. */
-static const char iterate_users_query[] =
-	"SELECT DISTINCT " ACCOUNT_COLUMNS " FROM mailroute_login "
-	"WHERE hosted = 1 OR continuity = 1 "
-	"ORDER BY account_id, domain_id";
+#define ITERATE_USERS_QUERY(where) \
+	"SELECT DISTINCT " ACCOUNT_COLUMNS " FROM mailroute_login " \
+	where "ORDER BY account_id, domain_id"
 
-static const char iterate_all_users_query[] =
-	"SELECT DISTINCT " ACCOUNT_COLUMNS " FROM mailroute_login "
-	"ORDER BY account_id, domain_id";
+static const char iterate_users_query[] =
+	ITERATE_USERS_QUERY("WHERE hosted = 1 OR continuity = 1 ");
+static const char iterate_all_users_query[] = ITERATE_USERS_QUERY("");
 
 enum statement_id {
 	STMT_FIND_ADDRESS,

@@ -23,3 +23,4 @@ DROP PROCEDURE IF EXISTS mailroute_stalwart_check_names;
 DROP FUNCTION IF EXISTS mailroute_stalwart_secret;
 DROP FUNCTION IF EXISTS mailroute_hash_field;
 DROP FUNCTION IF EXISTS mailroute_phc_base64;
+DROP FUNCTION IF EXISTS mailroute_base64;

@@ -46,13 +46,21 @@ DROP PROCEDURE mailroute_migration_0004_up;
 
 DELIMITER ;;
 
--- Base64 without padding or the newlines TO_BASE64 inserts every 76
--- characters: the encoding of PHC strings.
+-- Base64 on one line: TO_BASE64 wraps at 76 characters, and a secret
+-- must not hold a newline.
+CREATE OR REPLACE FUNCTION mailroute_base64(p_bytes VARBINARY(255))
+RETURNS VARCHAR(400) CHARACTER SET ascii
+DETERMINISTIC NO SQL
+BEGIN
+  RETURN REPLACE(TO_BASE64(p_bytes), '\n', '');
+END ;;
+
+-- The same without padding: the encoding of PHC strings.
 CREATE OR REPLACE FUNCTION mailroute_phc_base64(p_bytes VARBINARY(255))
 RETURNS VARCHAR(400) CHARACTER SET ascii
 DETERMINISTIC NO SQL
 BEGIN
-  RETURN REPLACE(REPLACE(TO_BASE64(p_bytes), '\n', ''), '=', '');
+  RETURN TRIM(TRAILING '=' FROM mailroute_base64(p_bytes));
 END ;;
 
 -- The n-th '$'-separated field (1-based) of a Django hash.
@@ -114,10 +122,10 @@ BEGIN
   END IF;
   -- unsalted digests, lowercase hex as Django writes and compares them
   IF h REGEXP '^sha1\\$\\$[0-9a-f]{40}$' THEN
-    RETURN CONCAT('{SHA}', REPLACE(TO_BASE64(UNHEX(SUBSTRING(h, 7))), '\n', ''));
+    RETURN CONCAT('{SHA}', mailroute_base64(UNHEX(SUBSTRING(h, 7))));
   END IF;
   IF h REGEXP '^(md5\\$\\$)?[0-9a-f]{32}$' THEN
-    RETURN CONCAT('{MD5}', REPLACE(TO_BASE64(UNHEX(RIGHT(h, 32))), '\n', ''));
+    RETURN CONCAT('{MD5}', mailroute_base64(UNHEX(RIGHT(h, 32))));
   END IF;
   -- crypt$$<13-character DES crypt>
   IF h REGEXP '^crypt\\$\\$[./0-9A-Za-z]{13}$' THEN
