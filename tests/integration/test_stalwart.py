@@ -323,6 +323,15 @@ def test_converted_secrets_verify_independently(mariadb, directory, phc_verify, 
         assert not verify(stored), name  # the Django hash is no password
 
 
+def test_base64_helpers_never_wrap(mariadb, stalwart_db):
+    """TO_BASE64 wraps at 76 characters; the secrets' encoders must not."""
+    data = bytes(range(256))[:200]
+    one_line, phc = mariadb.query("SELECT mailroute_base64(%s), mailroute_phc_base64(%s)",
+                                  (data, data), db=stalwart_db)[0]
+    assert one_line == base64.b64encode(data).decode()
+    assert phc == one_line.rstrip("=") and "\n" not in phc
+
+
 @pytest.mark.parametrize("hasher", ["bcrypt_sha256", "pbkdf2_sha1", "sha1", "md5"])
 def test_unconvertible_hashes_give_no_secret(mariadb, directory, restore_john, hasher):
     stored = fixtures.django_hashers().make_password(PASSWORD, hasher=hasher)
