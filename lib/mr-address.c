@@ -86,3 +86,21 @@ unsigned int mr_address_candidates(const char *localpart,
 	}
 	return count;
 }
+
+static unsigned char ascii_lower(unsigned char c)
+{
+	return c >= 'A' && c <= 'Z' ? (unsigned char)(c - 'A' + 'a') : c;
+}
+
+bool mr_address_name_equal(const char *stored, size_t stored_len,
+			   const char *asked, size_t asked_len)
+{
+	if (stored_len != asked_len)
+		return false;
+	for (size_t i = 0; i < stored_len; i++) {
+		if (ascii_lower((unsigned char)stored[i]) !=
+		    ascii_lower((unsigned char)asked[i]))
+			return false;
+	}
+	return true;
+}

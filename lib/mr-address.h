@@ -42,4 +42,11 @@ unsigned int mr_address_candidates(const char *localpart,
 				   const char *delimiters,
 				   struct mr_candidate candidates[MR_MAX_CANDIDATES]);
 
+/* Whether a name the database returned is the name asked for, as SPEC 3
+   compares addresses: ASCII letters case-insensitively, every other byte
+   exactly. The schema's utf8_general_ci also equates o and ö, s and ß,
+   trailing spaces: its rows are filtered through this. */
+bool mr_address_name_equal(const char *stored, size_t stored_len,
+			   const char *asked, size_t asked_len);
+
 #endif

@@ -1,4 +1,5 @@
 #include "mr-db.h"
+#include "mr-address.h"
 
 #include <errmsg.h>
 #include <mysql.h>
@@ -8,27 +9,56 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Column order shared by every statement that reads accounts. */
-#define ACCOUNT_COLUMNS \
-	"account_id, user_id, domain_id, canonical_localpart, " \
-	"canonical_domain, password, is_active, hosted, continuity, " \
-	"continuity_storage_days, quota_mb"
-#define ACCOUNT_COLUMN_COUNT 11
+/* Column order shared by every statement that reads accounts. `login`
+   gives the two columns naming the address a row was found by (unused
+   when listing users); `password` is the expression read for the stored
+   hash (NULL where a statement must not ship hashes). */
+#define ACCOUNT_COLUMNS(login, password) \
+	"alias_id, " login ", account_id, user_id, domain_id, " \
+	"canonical_localpart, canonical_domain, " password " AS password, " \
+	"is_active, hosted, continuity, continuity_storage_days, quota_mb"
+#define ACCOUNT_COLUMN_COUNT 14
+#define FOUND_BY_LOGIN "login_localpart, login_domain"
+#define NOT_FOUND_BY_LOGIN "'' AS login_localpart, '' AS login_domain"
 
-static const char find_address_query[] =
-	"SELECT " ACCOUNT_COLUMNS " FROM mailroute_login "
-	"WHERE login_localpart = ? AND login_domain = ?";
+/* One slot per candidate localpart (exact, then cut at each delimiter);
+   unused slots repeat the exact localpart. */
+#define CANDIDATE_SLOTS "?, ?, ?, ?, ?, ?, ?, ?"
+_Static_assert(MR_MAX_CANDIDATES == 8, "CANDIDATE_SLOTS has one ? per candidate");
+#define FIND_ADDRESS_BRANCH(view) \
+	"SELECT " ACCOUNT_COLUMNS(FOUND_BY_LOGIN, "password") " FROM " view \
+	" WHERE login_localpart IN (" CANDIDATE_SLOTS ") AND login_domain = ?"
 
-/* One row per canonical user: every column read is a function of
-   (account, primary domain), so DISTINCT folds the alias rows together
-   without relying on MariaDB's lax GROUP BY. */
-#define ITERATE_USERS_QUERY(where) \
-	"SELECT DISTINCT " ACCOUNT_COLUMNS " FROM mailroute_login " \
-	where "ORDER BY account_id, domain_id"
+/* Every candidate in one round trip. A top-level UNION ALL with the
+   parameters in each branch: MariaDB merges each branch's (join-only)
+   view and searches its indexes with the bound values, where the same
+   condition on the UNION view mailroute_login would materialise all of it
+   (migration 0005). Which candidate a row answers is decided in C. */
+#define FIND_ADDRESS_QUERY \
+	FIND_ADDRESS_BRANCH("mailroute_login_domain") \
+	" UNION ALL " \
+	FIND_ADDRESS_BRANCH("mailroute_login_external")
+static const char find_address_query[] = FIND_ADDRESS_QUERY;
+/* The same statement's plan, as the server makes it for bound values. */
+static const char explain_find_address_query[] = "EXPLAIN " FIND_ADDRESS_QUERY;
+#define FIND_ADDRESS_PARAM_COUNT (2 * (MR_MAX_CANDIDATES + 1))
 
+/* Users in keyset pages of mailroute_user (one row per canonical user) by
+   alias_id: each page is a primary-key range, read whole into the client,
+   so the server holds nothing between pages and an abandoned iteration
+   costs nothing. The login columns are not needed here. */
+#define ITERATE_USERS_QUERY(password, where) \
+	"SELECT " ACCOUNT_COLUMNS(NOT_FOUND_BY_LOGIN, password) \
+	" FROM mailroute_user WHERE alias_id > ? " where \
+	"ORDER BY alias_id LIMIT ?"
+#define ITERATE_PAGE_SIZE 1000
+
+/* Delivery users: names only, no hashes leave the database. */
 static const char iterate_users_query[] =
-	ITERATE_USERS_QUERY("WHERE hosted = 1 OR continuity = 1 ");
-static const char iterate_all_users_query[] = ITERATE_USERS_QUERY("");
+	ITERATE_USERS_QUERY("NULL", "AND (hosted = 1 OR continuity = 1) ");
+/* Every account with its hash, for the hash census. */
+static const char iterate_all_users_query[] =
+	ITERATE_USERS_QUERY("password", "");
 
 enum statement_id {
 	STMT_FIND_ADDRESS,
@@ -49,6 +79,9 @@ struct mr_db {
 	/* the host that answered, for error messages */
 	const char *host_name;
 	MYSQL_STMT *statements[STMT_COUNT];
+	/* counts disconnects: a statement handle kept across calls (a user
+	   iteration's page) is gone when this has changed */
+	unsigned int generation;
 };
 
 /* Where fetched columns land before they are checked and copied. */
@@ -57,13 +90,26 @@ struct account_row {
 	unsigned long length[ACCOUNT_COLUMN_COUNT];
 	my_bool is_null[ACCOUNT_COLUMN_COUNT];
 	my_bool truncated[ACCOUNT_COLUMN_COUNT];
+	unsigned long long alias_id;
+	char login_localpart[MR_NAME_SIZE];
+	char login_domain[MR_NAME_SIZE];
 	unsigned long long ids[3];
 	unsigned long long is_active, hosted, continuity;
 	unsigned long long storage_days, quota_mb;
 	struct mr_account account;
 };
 
+/* Positions in ACCOUNT_COLUMNS. */
+enum account_column {
+	COL_ALIAS_ID, COL_LOGIN_LOCALPART, COL_LOGIN_DOMAIN,
+	COL_ACCOUNT_ID, COL_USER_ID, COL_DOMAIN_ID,
+	COL_LOCALPART, COL_DOMAIN, COL_PASSWORD,
+	COL_IS_ACTIVE, COL_HOSTED, COL_CONTINUITY,
+	COL_STORAGE_DAYS, COL_QUOTA_MB,
+};
+
 static const char *const account_column_names[ACCOUNT_COLUMN_COUNT] = {
+	"alias_id", "login_localpart", "login_domain",
 	"account_id", "user_id", "domain_id", "canonical_localpart",
 	"canonical_domain", "password", "is_active", "hosted", "continuity",
 	"continuity_storage_days", "quota_mb",
@@ -89,6 +135,7 @@ static void db_disconnect(struct mr_db *db)
 	if (db->conn != NULL) {
 		mysql_close(db->conn);
 		db->conn = NULL;
+		db->generation++;
 	}
 	db->host_name = NULL;
 }
@@ -262,20 +309,25 @@ static void account_row_init(struct account_row *row)
 		row->bind[i].is_null = &row->is_null[i];
 		row->bind[i].error = &row->truncated[i];
 	}
-	account_row_bind_number(row, 0, &row->ids[0]);
-	account_row_bind_number(row, 1, &row->ids[1]);
-	account_row_bind_number(row, 2, &row->ids[2]);
-	account_row_bind_string(row, 3, row->account.localpart,
+	account_row_bind_number(row, COL_ALIAS_ID, &row->alias_id);
+	account_row_bind_string(row, COL_LOGIN_LOCALPART, row->login_localpart,
+				sizeof(row->login_localpart));
+	account_row_bind_string(row, COL_LOGIN_DOMAIN, row->login_domain,
+				sizeof(row->login_domain));
+	account_row_bind_number(row, COL_ACCOUNT_ID, &row->ids[0]);
+	account_row_bind_number(row, COL_USER_ID, &row->ids[1]);
+	account_row_bind_number(row, COL_DOMAIN_ID, &row->ids[2]);
+	account_row_bind_string(row, COL_LOCALPART, row->account.localpart,
 				sizeof(row->account.localpart));
-	account_row_bind_string(row, 4, row->account.domain,
+	account_row_bind_string(row, COL_DOMAIN, row->account.domain,
 				sizeof(row->account.domain));
-	account_row_bind_string(row, 5, row->account.password,
+	account_row_bind_string(row, COL_PASSWORD, row->account.password,
 				sizeof(row->account.password));
-	account_row_bind_number(row, 6, &row->is_active);
-	account_row_bind_number(row, 7, &row->hosted);
-	account_row_bind_number(row, 8, &row->continuity);
-	account_row_bind_number(row, 9, &row->storage_days);
-	account_row_bind_number(row, 10, &row->quota_mb);
+	account_row_bind_number(row, COL_IS_ACTIVE, &row->is_active);
+	account_row_bind_number(row, COL_HOSTED, &row->hosted);
+	account_row_bind_number(row, COL_CONTINUITY, &row->continuity);
+	account_row_bind_number(row, COL_STORAGE_DAYS, &row->storage_days);
+	account_row_bind_number(row, COL_QUOTA_MB, &row->quota_mb);
 }
 
 static void account_row_wipe(struct account_row *row)
@@ -293,7 +345,8 @@ static int account_row_finish(struct account_row *row,
 	struct mr_account *account = &row->account;
 	/* these may be NULL: password (unusable), days, quota */
 	static const bool nullable[ACCOUNT_COLUMN_COUNT] = {
-		[5] = true, [9] = true, [10] = true,
+		[COL_PASSWORD] = true, [COL_STORAGE_DAYS] = true,
+		[COL_QUOTA_MB] = true,
 	};
 
 	for (unsigned int i = 0; i < ACCOUNT_COLUMN_COUNT; i++) {
@@ -301,7 +354,7 @@ static int account_row_finish(struct account_row *row,
 		    (row->is_null[i] && !nullable[i])) {
 			mr_error_set(error,
 				"malformed row for account %llu: column %s is %s",
-				row->is_null[0] ? 0ULL : row->ids[0],
+				row->is_null[COL_ACCOUNT_ID] ? 0ULL : row->ids[0],
 				account_column_names[i],
 				row->truncated[i] ? "too long" : "NULL");
 			return -1;
@@ -313,11 +366,12 @@ static int account_row_finish(struct account_row *row,
 			row->ids[0]);
 		return -1;
 	}
-	account->localpart[row->length[3]] = '\0';
-	account->domain[row->length[4]] = '\0';
-	account->password[row->is_null[5] ? 0 : row->length[5]] = '\0';
-	if (strlen(account->localpart) != row->length[3] ||
-	    strlen(account->domain) != row->length[4]) {
+	account->localpart[row->length[COL_LOCALPART]] = '\0';
+	account->domain[row->length[COL_DOMAIN]] = '\0';
+	account->password[row->is_null[COL_PASSWORD] ? 0 :
+			  row->length[COL_PASSWORD]] = '\0';
+	if (strlen(account->localpart) != row->length[COL_LOCALPART] ||
+	    strlen(account->domain) != row->length[COL_DOMAIN]) {
 		mr_error_set(error,
 			"malformed row for account %llu: NUL byte in a name",
 			row->ids[0]);
@@ -329,10 +383,10 @@ static int account_row_finish(struct account_row *row,
 	account->is_active = row->is_active == 1;
 	account->hosted = row->hosted == 1;
 	account->continuity = row->continuity == 1;
-	account->has_storage_days = !row->is_null[9];
+	account->has_storage_days = !row->is_null[COL_STORAGE_DAYS];
 	account->storage_days = account->has_storage_days ?
 		(unsigned long)row->storage_days : 0;
-	account->has_quota = !row->is_null[10];
+	account->has_quota = !row->is_null[COL_QUOTA_MB];
 	account->quota_mb = account->has_quota ?
 		(unsigned long)row->quota_mb : 0;
 	*account_r = *account;
@@ -400,37 +454,71 @@ static int db_fetch(struct mr_db *db, MYSQL_STMT *stmt,
 }
 
 struct find_address_context {
-	struct mr_account *account;
-	unsigned int matches;
+	const char *localpart;
+	const struct mr_candidate *candidates;
+	unsigned int count;
 	const char *domain;
+	size_t domain_len;
+	/* the account of the best candidate so far; best == count: none */
+	struct mr_account *account;
+	unsigned int best;
+	/* a second account at the best candidate: a data error */
+	bool conflict;
+	uint64_t conflict_account_id, conflict_domain_id;
 };
 
-static int find_address_row(struct account_row *row, void *context,
+/* The candidate a row answers, by its login columns compared as SPEC 3
+   says (ASCII letters case-insensitively, every other byte exactly);
+   count when none: the server's utf8_general_ci also returns look-alikes
+   (jöhn for john), which are not this address. */
+static unsigned int row_candidate(const struct account_row *row,
+				  const struct find_address_context *ctx)
+{
+	if (row->truncated[COL_LOGIN_LOCALPART] ||
+	    row->truncated[COL_LOGIN_DOMAIN] ||
+	    row->is_null[COL_LOGIN_LOCALPART] ||
+	    row->is_null[COL_LOGIN_DOMAIN] ||
+	    !mr_address_name_equal(row->login_domain,
+				   row->length[COL_LOGIN_DOMAIN],
+				   ctx->domain, ctx->domain_len))
+		return ctx->count;
+	for (unsigned int i = 0; i < ctx->count; i++) {
+		if (mr_address_name_equal(row->login_localpart,
+					  row->length[COL_LOGIN_LOCALPART],
+					  ctx->localpart,
+					  ctx->candidates[i].length))
+			return i;
+	}
+	return ctx->count;
+}
+
+/* Keeps the row if it answers a better candidate than any before: an
+   exact match beats a cut one whatever order the rows come in. Several
+   rows of one account at one candidate (a domain alias and an
+   external_domain) are one match; two accounts are a data error unless
+   a better candidate is found later. */
+static int find_address_row(struct account_row *row,
+			    struct find_address_context *ctx,
 			    struct mr_error *error)
 {
-	struct find_address_context *ctx = context;
-	struct mr_account *found = ctx->account;
+	unsigned int candidate = row_candidate(row, ctx);
 	struct mr_account account;
 
+	if (candidate > ctx->best || candidate == ctx->count)
+		return 0;
 	if (account_row_finish(row, &account, error) < 0)
 		return -1;
-	if (ctx->matches > 0) {
-		mr_account_wipe(&account);
-		if (found->account_id == row->ids[0] &&
-		    found->domain_id == row->ids[2])
-			return 0;
-		mr_error_set(error,
-			"data error: address in domain %s matches account %llu "
-			"(domain %llu) and account %llu (domain %llu)",
-			ctx->domain,
-			(unsigned long long)found->account_id,
-			(unsigned long long)found->domain_id,
-			row->ids[0], row->ids[2]);
-		return -1;
+	if (candidate < ctx->best) {
+		*ctx->account = account;
+		ctx->best = candidate;
+		ctx->conflict = false;
+	} else if (account.account_id != ctx->account->account_id ||
+		   account.domain_id != ctx->account->domain_id) {
+		ctx->conflict = true;
+		ctx->conflict_account_id = account.account_id;
+		ctx->conflict_domain_id = account.domain_id;
 	}
-	*found = account;
 	mr_account_wipe(&account);
-	ctx->matches++;
 	return 0;
 }
 
@@ -444,21 +532,62 @@ static void bind_param_string(MYSQL_BIND *bind, const char *value,
 	bind->length = length;
 }
 
+static void bind_param_number(MYSQL_BIND *bind, unsigned long long *number)
+{
+	memset(bind, 0, sizeof(*bind));
+	bind->buffer_type = MYSQL_TYPE_LONGLONG;
+	bind->buffer = number;
+	bind->is_unsigned = 1;
+}
+
+/* Parameters of find_address_query: per branch, one slot per candidate
+   (unused ones repeat the exact localpart), then the domain. */
+static void find_address_bind(const struct find_address_context *ctx,
+			      MYSQL_BIND params[FIND_ADDRESS_PARAM_COUNT],
+			      unsigned long lengths[FIND_ADDRESS_PARAM_COUNT])
+{
+	unsigned int n = 0;
+
+	for (unsigned int branch = 0; branch < 2; branch++) {
+		for (unsigned int slot = 0; slot < MR_MAX_CANDIDATES; slot++) {
+			unsigned int i = slot < ctx->count ? slot : 0;
+
+			lengths[n] = ctx->candidates[i].length;
+			bind_param_string(&params[n], ctx->localpart,
+					  &lengths[n]);
+			n++;
+		}
+		lengths[n] = ctx->domain_len;
+		bind_param_string(&params[n], ctx->domain, &lengths[n]);
+		n++;
+	}
+}
+
 enum mr_db_result mr_db_find_address(struct mr_db *db, const char *localpart,
-				     size_t localpart_len, const char *domain,
+				     const struct mr_candidate *candidates,
+				     unsigned int count, const char *domain,
 				     struct mr_account *account_r,
+				     unsigned int *candidate_r,
 				     struct mr_error *error)
 {
-	struct find_address_context ctx = { .account = account_r,
-					    .domain = domain };
-	unsigned long lengths[2] = { localpart_len, strlen(domain) };
-	MYSQL_BIND params[2];
+	struct find_address_context ctx = {
+		.localpart = localpart, .candidates = candidates,
+		.count = count, .domain = domain, .domain_len = strlen(domain),
+		.account = account_r, .best = count,
+	};
+	unsigned long lengths[FIND_ADDRESS_PARAM_COUNT];
+	MYSQL_BIND params[FIND_ADDRESS_PARAM_COUNT];
 	struct account_row row;
 	MYSQL_STMT *stmt;
 	int ret = 0, fetched;
 
-	bind_param_string(&params[0], localpart, &lengths[0]);
-	bind_param_string(&params[1], domain, &lengths[1]);
+	memset(account_r, 0, sizeof(*account_r));
+	*candidate_r = count;
+	if (count == 0 || count > MR_MAX_CANDIDATES) {
+		mr_error_set(error, "%u candidate localparts", count);
+		return MR_DB_FAILED;
+	}
+	find_address_bind(&ctx, params, lengths);
 	stmt = db_execute(db, STMT_FIND_ADDRESS, params, &row, error);
 	if (stmt == NULL)
 		return MR_DB_FAILED;
@@ -471,18 +600,133 @@ enum mr_db_result mr_db_find_address(struct mr_db *db, const char *localpart,
 	if (fetched == 0)
 		mysql_stmt_free_result(stmt);
 	account_row_wipe(&row);
+	if (ret == 0 && fetched == 0 && ctx.conflict) {
+		mr_error_set(error,
+			"data error: %.*s@%s matches account %llu "
+			"(domain %llu) and account %llu (domain %llu)",
+			(int)candidates[ctx.best].length, localpart, domain,
+			(unsigned long long)account_r->account_id,
+			(unsigned long long)account_r->domain_id,
+			(unsigned long long)ctx.conflict_account_id,
+			(unsigned long long)ctx.conflict_domain_id);
+		ret = -1;
+	}
 	if (ret < 0 || fetched < 0) {
 		mr_account_wipe(account_r);
 		return MR_DB_FAILED;
 	}
-	return ctx.matches > 0 ? MR_DB_FOUND : MR_DB_NOT_FOUND;
+	if (ctx.best == count)
+		return MR_DB_NOT_FOUND;
+	*candidate_r = ctx.best;
+	return MR_DB_FOUND;
+}
+
+#define PLAN_MAX_COLUMNS 16
+#define PLAN_VALUE_SIZE 256
+
+/* Runs a prepared EXPLAIN and hands each plan row to the callback, every
+   column as text (NULL as "NULL"). */
+static int explain_rows(struct mr_db *db, MYSQL_STMT *stmt,
+			mr_db_plan_callback *callback, void *context,
+			struct mr_error *error)
+{
+	char values[PLAN_MAX_COLUMNS][PLAN_VALUE_SIZE];
+	const char *names[PLAN_MAX_COLUMNS], *shown[PLAN_MAX_COLUMNS];
+	unsigned long lengths[PLAN_MAX_COLUMNS];
+	my_bool is_null[PLAN_MAX_COLUMNS];
+	MYSQL_BIND bind[PLAN_MAX_COLUMNS];
+	MYSQL_RES *metadata = mysql_stmt_result_metadata(stmt);
+	unsigned int count;
+	int fetched;
+
+	if (metadata == NULL) {
+		mr_error_set(error, "EXPLAIN gave no result on %s: %s",
+			     db->host_name, mysql_stmt_error(stmt));
+		return -1;
+	}
+	count = mysql_num_fields(metadata);
+	if (count > PLAN_MAX_COLUMNS)
+		count = PLAN_MAX_COLUMNS;
+	memset(bind, 0, sizeof(bind));
+	for (unsigned int i = 0; i < count; i++) {
+		names[i] = mysql_fetch_field_direct(metadata, i)->name;
+		bind[i].buffer_type = MYSQL_TYPE_STRING;
+		bind[i].buffer = values[i];
+		bind[i].buffer_length = PLAN_VALUE_SIZE - 1;
+		bind[i].length = &lengths[i];
+		bind[i].is_null = &is_null[i];
+	}
+	if (mysql_stmt_bind_result(stmt, bind) != 0) {
+		mr_error_set(error, "EXPLAIN failed on %s: %s",
+			     db->host_name, mysql_stmt_error(stmt));
+		mysql_free_result(metadata);
+		return -1;
+	}
+	while ((fetched = db_fetch(db, stmt, error)) > 0) {
+		for (unsigned int i = 0; i < count; i++) {
+			size_t len = lengths[i] < PLAN_VALUE_SIZE - 1 ?
+				lengths[i] : PLAN_VALUE_SIZE - 1;
+
+			values[i][len] = '\0';
+			shown[i] = is_null[i] ? "NULL" : values[i];
+		}
+		callback(context, count, names, shown);
+	}
+	if (fetched == 0)
+		mysql_stmt_free_result(stmt);
+	mysql_free_result(metadata);
+	return fetched;
+}
+
+int mr_db_explain_find_address(struct mr_db *db, const char *localpart,
+			       const char *domain,
+			       mr_db_plan_callback *callback, void *context,
+			       struct mr_error *error)
+{
+	struct mr_candidate candidate = { strlen(localpart), '\0' };
+	struct find_address_context ctx = {
+		.localpart = localpart, .candidates = &candidate, .count = 1,
+		.domain = domain, .domain_len = strlen(domain),
+	};
+	unsigned long lengths[FIND_ADDRESS_PARAM_COUNT];
+	MYSQL_BIND params[FIND_ADDRESS_PARAM_COUNT];
+	MYSQL_STMT *stmt;
+	int ret;
+
+	if (mr_db_connect(db, error) < 0)
+		return -1;
+	stmt = mysql_stmt_init(db->conn);
+	if (stmt == NULL) {
+		mr_error_set(error, "mysql_stmt_init failed: %s",
+			     mysql_error(db->conn));
+		return -1;
+	}
+	find_address_bind(&ctx, params, lengths);
+	if (mysql_stmt_prepare(stmt, explain_find_address_query,
+			       strlen(explain_find_address_query)) != 0 ||
+	    mysql_stmt_bind_param(stmt, params) != 0 ||
+	    mysql_stmt_execute(stmt) != 0) {
+		mr_error_set(error, "EXPLAIN failed on %s: %s", db->host_name,
+			     mysql_stmt_error(stmt));
+		mysql_stmt_close(stmt);
+		return -1;
+	}
+	ret = explain_rows(db, stmt, callback, context, error);
+	mysql_stmt_close(stmt);
+	return ret < 0 ? -1 : 0;
 }
 
 struct mr_db_user_iter {
 	struct mr_db *db;
+	enum statement_id statement;
+	/* the current page, read whole into the client; NULL between pages */
 	MYSQL_STMT *stmt;
+	unsigned int generation;
+	unsigned int page_rows;
+	/* keyset: the last alias_id handed out */
+	unsigned long long last_alias_id;
+	bool finished, failed;
 	struct account_row row;
-	bool failed;
 };
 
 struct mr_db_user_iter *mr_db_user_iter_init(struct mr_db *db,
@@ -496,40 +740,99 @@ struct mr_db_user_iter *mr_db_user_iter_init(struct mr_db *db,
 		return NULL;
 	}
 	iter->db = db;
-	iter->stmt = db_execute(db, scope == MR_DB_USERS_ALL ?
-				STMT_ITERATE_ALL_USERS : STMT_ITERATE_USERS,
-				NULL, &iter->row, error);
-	if (iter->stmt == NULL) {
+	iter->statement = scope == MR_DB_USERS_ALL ?
+		STMT_ITERATE_ALL_USERS : STMT_ITERATE_USERS;
+	/* Connect now, so that an unreachable database fails the start of
+	   the iteration rather than its first row. */
+	if (mr_db_connect(db, error) < 0) {
 		free(iter);
 		return NULL;
 	}
 	return iter;
 }
 
+/* Reads the page after last_alias_id into the client. */
+static int user_iter_read_page(struct mr_db_user_iter *iter,
+			       struct mr_error *error)
+{
+	unsigned long long page_size = ITERATE_PAGE_SIZE;
+	MYSQL_BIND params[2];
+	MYSQL_STMT *stmt;
+
+	bind_param_number(&params[0], &iter->last_alias_id);
+	bind_param_number(&params[1], &page_size);
+	stmt = db_execute(iter->db, iter->statement, params, &iter->row, error);
+	if (stmt == NULL)
+		return -1;
+	if (mysql_stmt_store_result(stmt) != 0) {
+		mr_error_set(error, "reading users failed on %s: %s",
+			     iter->db->host_name, mysql_stmt_error(stmt));
+		if (connection_lost(mysql_stmt_errno(stmt)))
+			db_disconnect(iter->db);
+		else
+			mysql_stmt_free_result(stmt);
+		return -1;
+	}
+	iter->stmt = stmt;
+	iter->generation = iter->db->generation;
+	iter->page_rows = 0;
+	return 0;
+}
+
+static void user_iter_end_page(struct mr_db_user_iter *iter)
+{
+	if (iter->stmt != NULL && iter->generation == iter->db->generation)
+		mysql_stmt_free_result(iter->stmt);
+	iter->stmt = NULL;
+}
+
+/* 1 with the next row in iter->row, 0 at the end, -1 on failure. A page
+   lost to a reconnect (another lookup on the same handle) is read again
+   from the last row handed out. */
+static int user_iter_next_row(struct mr_db_user_iter *iter,
+			      struct mr_error *error)
+{
+	for (;;) {
+		int fetched;
+
+		if (iter->stmt != NULL &&
+		    iter->generation != iter->db->generation)
+			iter->stmt = NULL;
+		if (iter->stmt == NULL &&
+		    user_iter_read_page(iter, error) < 0)
+			return -1;
+		fetched = db_fetch(iter->db, iter->stmt, error);
+		if (fetched < 0) {
+			iter->stmt = NULL;
+			return -1;
+		}
+		if (fetched > 0) {
+			iter->page_rows++;
+			return 1;
+		}
+		user_iter_end_page(iter);
+		/* a short page is the last one */
+		if (iter->page_rows < ITERATE_PAGE_SIZE)
+			return 0;
+	}
+}
+
 enum mr_db_result mr_db_user_iter_next(struct mr_db_user_iter *iter,
 				       struct mr_account *account_r,
 				       struct mr_error *error)
 {
-	int fetched;
+	int ret;
 
-	if (iter->stmt == NULL)
+	if (iter->finished)
 		return iter->failed ? MR_DB_FAILED : MR_DB_NOT_FOUND;
-	fetched = db_fetch(iter->db, iter->stmt, error);
-	if (fetched > 0 &&
-	    account_row_finish(&iter->row, account_r, error) == 0)
+	ret = user_iter_next_row(iter, error);
+	if (ret > 0 && account_row_finish(&iter->row, account_r, error) == 0) {
+		iter->last_alias_id = iter->row.alias_id;
 		return MR_DB_FOUND;
-	if (fetched == 0) {
-		mysql_stmt_free_result(iter->stmt);
-	} else {
-		iter->failed = true;
-		if (fetched > 0) {
-			/* a malformed row: drain the rest so the connection
-			   stays usable */
-			while (db_fetch(iter->db, iter->stmt, error) > 0) ;
-			mysql_stmt_free_result(iter->stmt);
-		}
 	}
-	iter->stmt = NULL;
+	user_iter_end_page(iter);
+	iter->finished = true;
+	iter->failed = ret != 0;
 	return iter->failed ? MR_DB_FAILED : MR_DB_NOT_FOUND;
 }
 
@@ -540,8 +843,7 @@ void mr_db_user_iter_deinit(struct mr_db_user_iter **_iter)
 	if (iter == NULL)
 		return;
 	*_iter = NULL;
-	if (iter->stmt != NULL)
-		mysql_stmt_free_result(iter->stmt);
+	user_iter_end_page(iter);
 	account_row_wipe(&iter->row);
 	free(iter);
 }

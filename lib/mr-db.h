@@ -2,6 +2,7 @@
 #define MR_DB_H
 
 #include "mr-account.h"
+#include "mr-address.h"
 #include "mr-config.h"
 #include "mr-error.h"
 
@@ -25,24 +26,32 @@ enum mr_db_result {
 struct mr_db *mr_db_create(const struct mr_config *config);
 void mr_db_destroy(struct mr_db **db);
 
-/* The account that localpart@domain addresses in the login view. Several
-   rows of one account (an address reachable through both a domain alias
-   and external_domain) are one match; rows of two different accounts are
+/* The account that localpart@domain addresses, trying every candidate
+   localpart (prefixes of localpart, best first: see mr-address.h) in one
+   statement; *candidate_r is the index of the best candidate that
+   addresses an account. Names compare as SPEC 3 says: ASCII letters
+   case-insensitively, every other byte exactly. Several rows of one
+   account (an address reachable through both a domain alias and
+   external_domain) are one match; two accounts at the best candidate are
    a data error: MR_DB_FAILED naming both account ids. */
 enum mr_db_result mr_db_find_address(struct mr_db *db, const char *localpart,
-				     size_t localpart_len, const char *domain,
+				     const struct mr_candidate *candidates,
+				     unsigned int count, const char *domain,
 				     struct mr_account *account_r,
+				     unsigned int *candidate_r,
 				     struct mr_error *error);
 
-/* Walks the accounts, one row per canonical user, streaming from the
-   server. While an iteration is open the handle must not run other
-   queries. */
+/* Walks the canonical users (account localpart at a primary domain), in
+   pages of a keyset the server forgets between pages: other lookups may
+   run on the handle meanwhile, and abandoning an iteration costs
+   nothing. */
 struct mr_db_user_iter;
 
 enum mr_db_user_scope {
-	/* admitted for delivery: hosted or continuity (doveadm -A, dsync) */
+	/* admitted for delivery: hosted or continuity (doveadm -A, dsync);
+	   names and flags only, the password is left empty */
 	MR_DB_USERS_RECEIVING,
-	/* every account, for reports */
+	/* every account with its stored hash, for reports */
 	MR_DB_USERS_ALL,
 };
 
@@ -57,6 +66,19 @@ enum mr_db_result mr_db_user_iter_next(struct mr_db_user_iter *iter,
 				       struct mr_account *account_r,
 				       struct mr_error *error);
 void mr_db_user_iter_deinit(struct mr_db_user_iter **iter);
+
+/* The plan MariaDB makes for mr_db_find_address()'s statement as the
+   programs run it: the same text prepared with EXPLAIN in front and the
+   values bound, since a plan for literal values can differ (a UNION view
+   takes literal conditions into its branches, bound ones not). Each plan
+   row goes to the callback as column names and values. */
+typedef void mr_db_plan_callback(void *context, unsigned int count,
+				 const char *const *names,
+				 const char *const *values);
+int mr_db_explain_find_address(struct mr_db *db, const char *localpart,
+			       const char *domain,
+			       mr_db_plan_callback *callback, void *context,
+			       struct mr_error *error);
 
 /* Opens the connection now if it is not open (for start-up checks). */
 int mr_db_connect(struct mr_db *db, struct mr_error *error);

@@ -9,25 +9,22 @@ resolve_candidates(struct mr_db *db, const struct mr_address *address,
 		   const struct mr_candidate *candidates, unsigned int count,
 		   struct mr_match *match_r, struct mr_error *error)
 {
-	memset(match_r, 0, sizeof(*match_r));
-	for (unsigned int i = 0; i < count; i++) {
-		enum mr_db_result ret;
+	enum mr_db_result ret;
+	unsigned int best;
 
-		ret = mr_db_find_address(db, address->localpart,
-					 candidates[i].length, address->domain,
-					 &match_r->account, error);
-		if (ret == MR_DB_NOT_FOUND)
-			continue;
-		if (ret == MR_DB_FOUND) {
-			match_r->delimiter = candidates[i].delimiter;
-			memcpy(match_r->matched_localpart, address->localpart,
-			       candidates[i].length);
-			match_r->matched_localpart[candidates[i].length] = '\0';
-		}
+	memset(match_r, 0, sizeof(*match_r));
+	ret = mr_db_find_address(db, address->localpart, candidates, count,
+				 address->domain, &match_r->account, &best,
+				 error);
+	if (ret == MR_DB_NOT_FOUND)
+		mr_error_set(error, "no account has this address");
+	if (ret != MR_DB_FOUND)
 		return ret;
-	}
-	mr_error_set(error, "no account has this address");
-	return MR_DB_NOT_FOUND;
+	match_r->delimiter = candidates[best].delimiter;
+	memcpy(match_r->matched_localpart, address->localpart,
+	       candidates[best].length);
+	match_r->matched_localpart[candidates[best].length] = '\0';
+	return MR_DB_FOUND;
 }
 
 static enum mr_db_result

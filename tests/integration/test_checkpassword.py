@@ -89,8 +89,9 @@ LOOKUPS = [
     ("john-smith+x@example.com", EXIT_MISUSE, {"userdb_user": "john-smith@example.com"}),
     ("john-other@example.com", EXIT_MISUSE, {"userdb_user": "john@example.com"}),
     ("johnny+a-b@example.com", EXIT_MISUSE, {"userdb_user": "john@example.com"}),
-    ("JÜRGEN+x@EXAMPLE.NET", EXIT_MISUSE, {"userdb_user": "jürgen@example.com",
+    ("JüRGEN+x@EXAMPLE.NET", EXIT_MISUSE, {"userdb_user": "jürgen@example.com",
      "userdb_home": HOME + "/j/jürgen"}),
+    ("JOHN@EXAMPLE.COM", EXIT_MISUSE, {"userdb_user": "john@example.com"}),
     ("inactive@example.com", EXIT_MISUSE, {"userdb_user": "inactive@example.com"}),
     ("nopass@example.com", EXIT_MISUSE, {"userdb_user": "nopass@example.com"}),
     ("optin@nothosted.com", EXIT_MISUSE, {"userdb_user": "optin@nothosted.com",
@@ -118,6 +119,14 @@ LOOKUPS = [
     ("optout@example.com", EXIT_UNKNOWN, None),
     ("optout+x@example.com", EXIT_UNKNOWN, None),
     ("+john@example.com", EXIT_UNKNOWN, None),
+    # SPEC 3: only ASCII letters fold; MariaDB's utf8_general_ci would
+    # also hand these to john@example.com and jürgen@example.com
+    ("jöhn@example.com", EXIT_UNKNOWN, None),
+    ("jóhn@éxample.com", EXIT_UNKNOWN, None),
+    ("john@exämple.com", EXIT_UNKNOWN, None),
+    ("jurgen@example.com", EXIT_UNKNOWN, None),
+    ("JÜRGEN@example.com", EXIT_UNKNOWN, None),
+    ("jöhn+x@example.com", EXIT_UNKNOWN, None),
     # no safe path, two accounts for one address: internal failure
     ("../x@unsafe.test", EXIT_TEMPFAIL, None),
     ("a/b@unsafe.test", EXIT_TEMPFAIL, None),

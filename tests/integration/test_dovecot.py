@@ -7,7 +7,6 @@ import os
 import poplib
 import re
 import smtplib
-import subprocess
 import time
 
 import pytest

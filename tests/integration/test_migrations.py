@@ -122,20 +122,3 @@ def test_conflicts_stop_and_change_nothing(mariadb, fresh_db, name, change, expe
     after.pop("mailroute_schema_version", None)
     after["routines"] = before["routines"]
     assert after == before
-
-
-LOOKUP = ("SELECT account_id FROM mailroute_login "
-          "WHERE login_localpart = 'john' AND login_domain = 'example.net'")
-
-
-def test_lookup_is_index_driven(mariadb, migrated_db):
-    plan = mariadb.query("EXPLAIN " + LOOKUP, db=migrated_db)
-    print("\n".join("\t".join(str(c) for c in row) for row in plan))
-    # columns: id, select_type, table, type, possible_keys, key, key_len, ref, rows, Extra
-    for row in plan:
-        table, access, key = row[2], row[3], row[5]
-        if table in ("la", "da"):
-            assert key is not None and access != "ALL", row
-    keys = {row[5] for row in plan}
-    assert "mailroute_la_localpart" in keys or "mailroute_da_name" in keys
-    assert "mailroute_la_external_domain" in keys

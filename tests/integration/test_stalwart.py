@@ -23,9 +23,7 @@ COLUMNS = stalwart.columns()
 
 # Every query Stalwart can be given, by file and key.
 ALL_QUERIES = [pytest.param(source, key, query, id="%s-%s" % (source, key))
-               for source, queries in (("toml", Q), ("toml-0.9", Q09), ("json-0.16", J16))
-               for key, query in queries.items()
-               if source != "json-0.16" or key.startswith("query")]
+               for source, key, query in stalwart.all_queries()]
 
 
 @pytest.fixture(scope="module")

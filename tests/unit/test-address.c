@@ -95,6 +95,31 @@ START_TEST(candidates_skip_empty_and_missing)
 }
 END_TEST
 
+static bool name_equal(const char *stored, const char *asked)
+{
+	return mr_address_name_equal(stored, strlen(stored), asked,
+				     strlen(asked));
+}
+
+START_TEST(names_fold_ascii_letters_only)
+{
+	ck_assert(name_equal("john", "JOHN"));
+	ck_assert(name_equal("Mary.O-Neil", "mary.o-neil"));
+	ck_assert(name_equal("j\xc3\xbcrgen", "J\xc3\xbcRGEN"));
+	/* what utf8_general_ci equates and SPEC 3 does not */
+	ck_assert(!name_equal("john", "j\xc3\xb6hn"));	/* jöhn */
+	ck_assert(!name_equal("j\xc3\xbcrgen", "J\xc3\x9cRGEN"));	/* JÜRGEN */
+	ck_assert(!name_equal("jos", "jo\xc3\x9f"));	/* joß */
+	ck_assert(!name_equal("irene", "\xc4\xb0rene"));	/* İrene */
+	ck_assert(!name_equal("kelvin", "\xe2\x84\xaa" "elvin"));	/* Kelvin sign */
+	ck_assert(!name_equal("john", "john "));
+	ck_assert(!name_equal("john", "joh"));
+	/* '@' + 0x20 is '`': only A-Z fold */
+	ck_assert(!name_equal("`", "@"));
+	ck_assert(!name_equal("[", "{"));
+}
+END_TEST
+
 Suite *address_suite(void)
 {
 	Suite *suite = suite_create("address");
@@ -105,6 +130,7 @@ Suite *address_suite(void)
 	tcase_add_test(tc, accepts_non_ascii_and_length_limit);
 	tcase_add_test(tc, candidates_in_order);
 	tcase_add_test(tc, candidates_skip_empty_and_missing);
+	tcase_add_test(tc, names_fold_ascii_letters_only);
 	suite_add_tcase(suite, tc);
 	return suite;
 }

@@ -59,13 +59,17 @@ class MariaDB:
     def start(self, timeout=60):
         if not os.path.exists(os.path.join(self.datadir, "mysql")):
             self.install()
+        # a server's temporary tables live in its own directory: one
+        # started on /tmp deletes other servers' files there
+        tmpdir = os.path.join(self.root, "tmp")
+        os.makedirs(tmpdir, exist_ok=True)
         tls_options = self.make_tls_certificate()
         log = open(self.log_path, "ab")
         self.process = subprocess.Popen(
             [_find("mariadbd", "mysqld"), "--no-defaults", "--user=root",
              "--datadir=" + self.datadir, "--socket=" + self.socket,
              "--port=%d" % self.port, "--bind-address=127.0.0.1",
-             "--pid-file=" + os.path.join(self.root, "mysqld.pid"),
+             "--pid-file=" + os.path.join(self.root, "mysqld.pid"), "--tmpdir=" + tmpdir,
              "--skip-name-resolve", "--innodb-buffer-pool-size=64M",
              "--innodb-flush-log-at-trx-commit=2", "--log-error=" + self.log_path]
             + tls_options,
@@ -121,4 +125,5 @@ class MariaDB:
         self.query("CREATE USER IF NOT EXISTS '%s'@'localhost' IDENTIFIED BY '%s'" % (APP_USER, APP_PASSWORD))
         self.query("CREATE USER IF NOT EXISTS '%s'@'127.0.0.1' IDENTIFIED BY '%s'" % (APP_USER, APP_PASSWORD))
         for host in ("localhost", "127.0.0.1"):
-            self.query("GRANT SELECT ON `%s`.* TO '%s'@'%s'" % (name, APP_USER, host))
+            # SHOW VIEW: check-config's EXPLAIN of the lookup statement
+            self.query("GRANT SELECT, SHOW VIEW ON `%s`.* TO '%s'@'%s'" % (name, APP_USER, host))

@@ -7,12 +7,21 @@ account with its canonical localpart and one alias localpart, every tenth
 account also on an external domain. Names are predictable, so a test can
 ask for any of them: user<N>@dom<D>.example, alias<N>@dom<D>.example,
 alias<N>@alias<D>.example, user<N>@ext<N>.example."""
+import base64
+import hashlib
+
 from . import fixtures
 
 ACCOUNTS_PER_DOMAIN = 10
 
-# One hash for everyone: the plans do not depend on it.
-PASSWORD = "pbkdf2_sha256$260000$scalesalt$" + "A" * 43 + "="
+# One real, cheap hash for everyone, so that logins succeed; the plans
+# do not depend on it.
+PLAIN_PASSWORD = "scale-secret"
+PASSWORD_ITERATIONS = 1000
+PASSWORD = "pbkdf2_sha256$%d$scalesalt$%s" % (
+    PASSWORD_ITERATIONS,
+    base64.b64encode(hashlib.pbkdf2_hmac("sha256", PLAIN_PASSWORD.encode(), b"scalesalt",
+                                         PASSWORD_ITERATIONS)).decode())
 
 
 def load(server, db, accounts=1_000_000):
@@ -60,3 +69,14 @@ def load(server, db, accounts=1_000_000):
 
 def domain_of(account):
     return (account - 1) // ACCOUNTS_PER_DOMAIN + 1
+
+
+def addresses(account):
+    """The ways to name one scale account, and a name no account has."""
+    d = domain_of(account)
+    return {
+        "canonical": "user%d@dom%d.example" % (account, d),
+        "alias": "alias%d@alias%d.example" % (account, d),
+        "detail": "user%d+tag@dom%d.example" % (account, d),
+        "unknown": "nobody%d@dom%d.example" % (account, d),
+    }

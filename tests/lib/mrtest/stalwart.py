@@ -49,6 +49,16 @@ def columns(path=TOML_FILE):
     return load_toml(path)["directory"]["mailroute"]["columns"]
 
 
+def all_queries():
+    """Every query Stalwart can be given: (source, key, query) for the
+    0.10.7-0.15 and 0.9 TOML files and the 0.16 JSON object."""
+    return [(source, key, query)
+            for source, qs in (("toml", queries()), ("toml-0.9", queries(TOML_09_FILE)),
+                               ("json-0.16", load_json()))
+            for key, query in qs.items()
+            if source != "json-0.16" or key.startswith("query")]
+
+
 def create_user(server, db, host):
     """Runs conf.d/stalwart/db-user.sql as an operator would."""
     with open(DB_USER_FILE) as f:
