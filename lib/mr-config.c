@@ -413,6 +413,8 @@ static const struct mr_config_key config_keys_template[] = {
 	UINT_KEY("hash_max_bcrypt_cost", hash.bcrypt_max_cost, false, 4, 31),
 	UINT_KEY("dummy_pbkdf2_iterations", hash.dummy_pbkdf2_iterations,
 		 false, 1, 100000000),
+	UINT_KEY("verify_cache_size", verify_cache_size, true, 0, 10000000),
+	UINT_KEY("verify_cache_ttl", verify_cache_ttl, true, 1, 86400),
 };
 
 #define CONFIG_KEY_COUNT \
@@ -438,6 +440,8 @@ struct mr_config *mr_config_new_defaults(void)
 	config->hash.scrypt_max_work = 1UL << 22;
 	config->hash.bcrypt_max_cost = 16;
 	config->hash.dummy_pbkdf2_iterations = 260000;
+	config->verify_cache_size = 10000;
+	config->verify_cache_ttl = 3600;
 	if (replace_string(&config->mail_root, "/data/mailstorage") < 0 ||
 	    replace_string(&config->index_root, "/data/mailindices") < 0 ||
 	    replace_string(&config->recipient_delimiter, "+-") < 0 ||

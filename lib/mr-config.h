@@ -60,6 +60,10 @@ struct mr_config {
 	char *continuity_acl_group;
 
 	struct mr_hash_limits hash;
+	/* verified-credential cache (mr-verify-cache.h): entries per
+	   process, 0 = off; seconds an entry is trusted */
+	unsigned int verify_cache_size;
+	unsigned int verify_cache_ttl;
 };
 
 /* The path built in with ./configure --with-config-file, for callers that

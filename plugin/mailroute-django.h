@@ -10,8 +10,9 @@ extern const char *mailroute_django_version;
 void mailroute_django_init(struct module *module);
 void mailroute_django_deinit(void);
 
-/* The cost caps the DJANGO scheme applies (built-in defaults until a
-   mailroute passdb sets those of its configuration file). */
-void mailroute_django_set_limits(const struct mr_hash_limits *limits);
+/* The cost caps and verified-credential cache the DJANGO scheme applies
+   (built-in defaults until a mailroute passdb sets those of its
+   configuration file). */
+void mailroute_django_configure(const struct mr_config *config);
 
 #endif

@@ -174,8 +174,8 @@ mailroute_passdb_preinit(pool_t pool, const char *args)
 	module = p_new(pool, struct mailroute_passdb_module, 1);
 	module->backend = mailroute_backend_get("passdb", args);
 	/* The DJANGO scheme lives in lib20_mailroute_django.so, loaded at
-	   auth start-up; it applies this file's cost caps. */
-	mailroute_django_set_limits(&module->backend->config->hash);
+	   auth start-up; it applies this file's cost caps and cache. */
+	mailroute_django_configure(module->backend->config);
 	module->module.blocking = TRUE;
 	module->module.default_cache_key = MAILROUTE_CACHE_KEY;
 	module->module.default_pass_scheme = MAILROUTE_SCHEME;

@@ -10,14 +10,24 @@
 
 #include "mailroute-django.h"
 #include "mr-password.h"
+#include "mr-verify-cache.h"
 
 #include <sodium.h>
 
 static struct mr_hash_limits django_limits;
+/* per process: the auth process verifies cache hits of Dovecot's auth
+   cache unless auth_cache_verify_password_with_worker, each worker the
+   rest */
+static struct mr_verify_cache *django_verify_cache;
 
-void mailroute_django_set_limits(const struct mr_hash_limits *limits)
+void mailroute_django_configure(const struct mr_config *config)
 {
-	django_limits = *limits;
+	django_limits = config->hash;
+	mr_verify_cache_free(&django_verify_cache);
+	django_verify_cache = mr_verify_cache_new(config->verify_cache_size,
+						  config->verify_cache_ttl);
+	if (django_verify_cache == NULL && config->verify_cache_size > 0)
+		i_fatal("DJANGO scheme: out of memory for verify_cache_size");
 }
 
 static int
@@ -32,8 +42,8 @@ django_verify(const char *plaintext,
 	const char *reason;
 
 	memcpy(stored, raw_password, size);
-	result = mr_password_verify(&django_limits, plaintext, stored,
-				    &reason);
+	result = mr_verify_cache_verify(django_verify_cache, &django_limits,
+					plaintext, stored, &reason);
 	sodium_memzero(stored, size);
 	switch (result) {
 	case MR_PASSWORD_MATCH:
@@ -88,7 +98,7 @@ void mailroute_django_init(struct module *module ATTR_UNUSED)
 
 	if (defaults == NULL || mr_password_init() < 0)
 		i_fatal("DJANGO scheme: initialisation failed");
-	django_limits = defaults->hash;
+	mailroute_django_configure(defaults);
 	mr_config_free(&defaults);
 	password_scheme_register(&django_scheme);
 }
@@ -96,4 +106,5 @@ void mailroute_django_init(struct module *module ATTR_UNUSED)
 void mailroute_django_deinit(void)
 {
 	password_scheme_unregister(&django_scheme);
+	mr_verify_cache_free(&django_verify_cache);
 }

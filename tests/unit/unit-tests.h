@@ -15,5 +15,6 @@ Suite *address_suite(void);
 Suite *config_suite(void);
 Suite *password_suite(void);
 Suite *userdb_fields_suite(void);
+Suite *verify_cache_suite(void);
 
 #endif

@@ -1,0 +1,143 @@
+#include "mr-verify-cache.h"
+
+#include <sodium.h>
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define DIGEST_SIZE crypto_generichash_BYTES
+
+struct verify_cache_entry {
+	unsigned char digest[DIGEST_SIZE];
+	/* 0: empty */
+	time_t expires;
+};
+
+struct mr_verify_cache {
+	unsigned char key[crypto_generichash_KEYBYTES];
+	unsigned int size;
+	unsigned int ttl_secs;
+	struct verify_cache_entry *entries;
+};
+
+struct mr_verify_cache *mr_verify_cache_new(unsigned int size,
+					    unsigned int ttl_secs)
+{
+	struct mr_verify_cache *cache;
+
+	if (size == 0)
+		return NULL;
+	cache = calloc(1, sizeof(*cache));
+	if (cache == NULL)
+		return NULL;
+	cache->entries = calloc(size, sizeof(*cache->entries));
+	if (cache->entries == NULL) {
+		free(cache);
+		return NULL;
+	}
+	cache->size = size;
+	cache->ttl_secs = ttl_secs;
+	randombytes_buf(cache->key, sizeof(cache->key));
+	return cache;
+}
+
+void mr_verify_cache_free(struct mr_verify_cache **_cache)
+{
+	struct mr_verify_cache *cache = *_cache;
+
+	if (cache == NULL)
+		return;
+	*_cache = NULL;
+	sodium_memzero(cache->key, sizeof(cache->key));
+	free(cache->entries);
+	free(cache);
+}
+
+/* The stored hash's length goes first, so that (stored, password) pairs
+   cannot be shifted into one another. */
+static void cache_digest(const struct mr_verify_cache *cache,
+			 const char *stored, const char *password,
+			 unsigned char digest[DIGEST_SIZE])
+{
+	crypto_generichash_state state;
+	uint64_t stored_len = strlen(stored);
+
+	crypto_generichash_init(&state, cache->key, sizeof(cache->key),
+				DIGEST_SIZE);
+	crypto_generichash_update(&state, (const unsigned char *)&stored_len,
+				  sizeof(stored_len));
+	crypto_generichash_update(&state, (const unsigned char *)stored,
+				  stored_len);
+	crypto_generichash_update(&state, (const unsigned char *)password,
+				  strlen(password));
+	crypto_generichash_final(&state, digest, DIGEST_SIZE);
+	sodium_memzero(&state, sizeof(state));
+}
+
+static struct verify_cache_entry *
+cache_slot(struct mr_verify_cache *cache,
+	   const unsigned char digest[DIGEST_SIZE])
+{
+	uint64_t index;
+
+	/* the digest is keyed and uniform: any 8 bytes index evenly */
+	memcpy(&index, digest, sizeof(index));
+	return &cache->entries[index % cache->size];
+}
+
+static bool cache_hit(struct mr_verify_cache *cache,
+		      const unsigned char digest[DIGEST_SIZE], time_t now)
+{
+	const struct verify_cache_entry *entry = cache_slot(cache, digest);
+
+	return entry->expires > now &&
+		sodium_memcmp(entry->digest, digest, DIGEST_SIZE) == 0;
+}
+
+bool mr_verify_cache_contains(struct mr_verify_cache *cache,
+			      const char *stored, const char *password,
+			      time_t now)
+{
+	unsigned char digest[DIGEST_SIZE];
+	bool hit;
+
+	if (cache == NULL)
+		return false;
+	cache_digest(cache, stored, password, digest);
+	hit = cache_hit(cache, digest, now);
+	sodium_memzero(digest, sizeof(digest));
+	return hit;
+}
+
+enum mr_password_result
+mr_verify_cache_verify(struct mr_verify_cache *cache,
+		       const struct mr_hash_limits *limits,
+		       const char *password, const char *stored,
+		       const char **reason_r)
+{
+	unsigned char digest[DIGEST_SIZE];
+	enum mr_password_result result;
+	time_t now;
+
+	if (cache == NULL)
+		return mr_password_verify(limits, password, stored, reason_r);
+	now = time(NULL);
+	cache_digest(cache, stored, password, digest);
+	if (cache_hit(cache, digest, now)) {
+		*reason_r = NULL;
+		result = MR_PASSWORD_MATCH;
+	} else {
+		result = mr_password_verify(limits, password, stored,
+					    reason_r);
+		if (result == MR_PASSWORD_MATCH) {
+			struct verify_cache_entry *entry =
+				cache_slot(cache, digest);
+
+			memcpy(entry->digest, digest, DIGEST_SIZE);
+			entry->expires = now + (time_t)cache->ttl_secs;
+		}
+	}
+	sodium_memzero(digest, sizeof(digest));
+	return result;
+}
