@@ -2,7 +2,6 @@
 Dovecot authenticating through the mailroute auth module (conf.d as
 shipped), and real IMAP, POP3 and LMTP sessions against it. Cleans up
 after itself."""
-import grp
 import imaplib
 import os
 import shutil
@@ -13,7 +12,8 @@ import tempfile
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
 
 from mrtest import fixtures  # noqa: E402
-from mrtest.dovecot import IMAP, POP3, Dovecot, install_auth_modules, module_auth  # noqa: E402
+from mrtest.dovecot import (IMAP, POP3, Dovecot, install_auth_modules, module_auth,  # noqa: E402
+                            share_config_with_dovecot)
 from mrtest.mariadb import MariaDB  # noqa: E402
 from mrtest.paths import ADMIN_CLI  # noqa: E402
 
@@ -50,15 +50,12 @@ def main():
         mariadb.start()
         fixtures.load_migrated(mariadb, "mailroute")
         accounts = mariadb.query("SELECT COUNT(DISTINCT account_id) FROM mailroute_login", db="mailroute")[0][0]
-        print("  %d accounts, password hashes made by Django; migrations 0001-0003 applied" % accounts)
+        print("  %d accounts, password hashes made by Django; every migration applied" % accounts)
 
         conf = fixtures.write_config(os.path.join(root, "mailroute-auth.conf"), mariadb, "mailroute",
                                      mail_root=os.path.join(root, "mailstorage"),
                                      index_root=os.path.join(root, "mailindices"))
-        dovecot_gid = grp.getgrnam("dovecot").gr_gid
-        for path in (conf, conf + ".password"):
-            os.chown(path, 0, dovecot_gid)
-            os.chmod(path, 0o640)  # database password: dovecot group only
+        share_config_with_dovecot(conf)  # database password: dovecot group only
 
         step("private Dovecot 2.3 with the mailroute auth module")
         install_auth_modules()

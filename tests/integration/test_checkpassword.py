@@ -6,6 +6,7 @@ import os
 import pytest
 
 from mrtest import checkpassword, fixtures
+from mrtest.dovecot import Dovecot, checkpassword_auth, share_config_with_dovecot
 from mrtest.paths import CHECKPASSWORD
 
 EXIT_OK = 0
@@ -238,3 +239,29 @@ def test_help_and_version():
     assert out.returncode == 0 and "Exit status" in out.stdout
     out = subprocess.run([CHECKPASSWORD, "--version"], capture_output=True, text=True)
     assert out.returncode == 0 and out.stdout.startswith("mailroute-checkpassword ")
+
+
+@pytest.fixture(scope="module")
+def checkpassword_dovecot(workdir, mariadb, migrated_db):
+    """A real Dovecot with the shipped checkpassword include."""
+    root = os.path.join(workdir, "dovecot-checkpassword")
+    os.makedirs(root)
+    os.chmod(root, 0o755)
+    conf = fixtures.write_config(os.path.join(root, "mailroute-auth.conf"), mariadb, migrated_db)
+    share_config_with_dovecot(conf)
+    dovecot = Dovecot(os.path.join(root, "dovecot"), checkpassword_auth(CHECKPASSWORD, conf))
+    dovecot.start()
+    yield dovecot
+    dovecot.stop()
+
+
+def test_shipped_include_reaches_detail_addresses(checkpassword_dovecot):
+    """Dovecot's default auth_username_chars refuses '+' before any
+    userdb runs: the include must clear it, or every detail recipient is
+    an unknown user."""
+    out = checkpassword_dovecot.doveadm("user", "john+tag@example.net")
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert "user\tjohn@example.com" in out.stdout
+    out = checkpassword_dovecot.doveadm("auth", "test", "-x", "service=imap", "john@example.com",
+                                        pw("john@example.com"))
+    assert out.returncode == 0, out.stdout + out.stderr

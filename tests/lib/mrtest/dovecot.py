@@ -1,6 +1,7 @@
 """A private Dovecot 2.3 (Debian's dovecot-core) in a temporary directory:
 own base_dir, loopback ports, a vmail user the harness creates, the
 mailroute passdb/userdb of the caller's choice."""
+import grp
 import imaplib
 import os
 import poplib
@@ -191,6 +192,15 @@ def read_conf(name):
 def shipped_mail_config(acl_path):
     """conf.d's mailroute-mail.conf.ext as shipped, ACL file moved."""
     return read_conf("mailroute-mail.conf.ext").replace("/etc/dovecot/dovecot-acl", acl_path)
+
+
+def share_config_with_dovecot(config_path):
+    """mailroute-checkpassword runs as the dovecot user: the config file
+    and its password file become root:dovecot 0640 (SPEC 7)."""
+    dovecot_gid = grp.getgrnam("dovecot").gr_gid
+    for path in (config_path, config_path + ".password"):
+        os.chown(path, 0, dovecot_gid)
+        os.chmod(path, 0o640)
 
 
 def checkpassword_auth(binary, config_path, vmail_user=VMAIL_USER):

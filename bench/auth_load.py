@@ -1,0 +1,266 @@
+"""Lookups and logins per second through Dovecot's own sockets, at several
+account counts, every contender on the same data in the same run.
+
+A private MariaDB and one private Dovecot per contender (loopback only, a
+temporary directory): the module (conf.d's auth-mailroute.conf.ext),
+Dovecot's stock sql driver (auth-mailroute-sql.conf.ext with the DJANGO
+scheme) and mailroute-checkpassword through Dovecot's checkpassword
+driver. N clients, each on its own connection, send USER requests to
+auth-userdb (an LMTP recipient or doveadm lookup) or AUTH PLAIN to
+auth-client (a login), for a fixed time each, over random accounts.
+
+Prints a table, writes bench/results/auth-load-<time>.csv and, where
+matplotlib is installed, a PNG of lookups/s against account count."""
+import argparse
+import base64
+import csv
+import os
+import random
+import shutil
+import socket
+import statistics
+import sys
+import tempfile
+import threading
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "tests", "lib"))
+
+from mrtest import fixtures, scale  # noqa: E402
+from mrtest.dovecot import (Dovecot, checkpassword_auth, install_auth_modules,  # noqa: E402
+                            module_auth, share_config_with_dovecot, sql_auth)
+from mrtest.mariadb import MariaDB  # noqa: E402
+from mrtest.paths import CHECKPASSWORD, SOURCE_DIR  # noqa: E402
+
+RESULTS_DIR = os.path.join(SOURCE_DIR, "bench", "results")
+# Django 5.x's default cost: what a real login pays without a cache
+REAL_ITERATIONS = 1_000_000
+
+
+class AuthSocket:
+    """One client connection to auth-userdb or auth-client."""
+
+    def __init__(self, path, handshake):
+        self.sock = socket.socket(socket.AF_UNIX)
+        self.sock.connect(path)
+        self.file = self.sock.makefile("rb")
+        self.sock.sendall(handshake.encode())
+        self.next_id = 1
+
+    def request(self, line):
+        self.sock.sendall(line.encode() + b"\n")
+        while True:
+            reply = self.file.readline().decode(errors="replace").rstrip("\n")
+            if not reply:
+                raise ConnectionError("auth socket closed")
+            # handshake lines (VERSION, MECH, SPID, CUID, COOKIE, DONE)
+            # come first on auth-client
+            if reply.split("\t", 1)[0] in ("OK", "FAIL", "USER", "NOTFOUND"):
+                return reply
+
+    def close(self):
+        self.sock.close()
+
+
+def userdb_client(dovecot):
+    conn = AuthSocket(os.path.join(dovecot.base_dir, "auth-userdb"), "VERSION\t1\t0\n")
+
+    def lookup(user):
+        conn.next_id += 1
+        reply = conn.request("USER\t%d\t%s\tservice=lmtp" % (conn.next_id, user))
+        return reply.startswith("USER\t")
+    return conn, lookup
+
+
+def login_client(dovecot, password):
+    conn = AuthSocket(os.path.join(dovecot.base_dir, "auth-client"),
+                      "VERSION\t1\t2\nCPID\t%d\n" % (os.getpid() * 100 + random.randrange(100)))
+
+    def login(user):
+        conn.next_id += 1
+        resp = base64.b64encode(b"\0" + user.encode() + b"\0" + password.encode()).decode()
+        reply = conn.request("AUTH\t%d\tPLAIN\tservice=imap\tresp=%s" % (conn.next_id, resp))
+        return reply.startswith("OK\t")
+    return conn, login
+
+
+def drive(make_client, users, clients, seconds):
+    """Runs `clients` threads for `seconds`; returns (requests/s, p50 ms,
+    p99 ms, failures)."""
+    latencies, failures = [], [0]
+    lock = threading.Lock()
+    deadline = time.monotonic() + seconds
+
+    def worker(seed):
+        rng = random.Random(seed)
+        conn, call = make_client()
+        mine, failed = [], 0
+        try:
+            while time.monotonic() < deadline:
+                start = time.perf_counter()
+                ok = call(rng.choice(users))
+                mine.append(time.perf_counter() - start)
+                failed += 0 if ok else 1
+        finally:
+            conn.close()
+        with lock:
+            latencies.extend(mine)
+            failures[0] += failed
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(clients)]
+    begin = time.monotonic()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    elapsed = time.monotonic() - begin
+    latencies.sort()
+    if not latencies:
+        return 0.0, 0.0, 0.0, failures[0]
+    p99 = latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))]
+    return len(latencies) / elapsed, statistics.median(latencies) * 1000, p99 * 1000, failures[0]
+
+
+def contender_auth(name, root, server, db, config):
+    if name == "module":
+        return module_auth(config)
+    if name == "sql":
+        return sql_auth(os.path.join(root, "dovecot-sql.conf.ext"), server, db,
+                        "/nonexistent/mail", "/nonexistent/index")
+    share_config_with_dovecot(config)
+    return checkpassword_auth(CHECKPASSWORD, config)
+
+
+def start_dovecot(root, name, server, db, config, cache):
+    auth = contender_auth(name, root, server, db, config)
+    # the shipped includes turn the auth cache on; a later setting wins
+    auth += "\nauth_cache_size = %s\nauth_debug = no\nauth_verbose = no\n" % (
+        "10M" if cache else "0")
+    dovecot = Dovecot(os.path.join(root, "%s-%s" % (name, "cache" if cache else "nocache")),
+                      auth)
+    dovecot.start()
+    return dovecot
+
+
+def set_hash_cost(server, db, iterations):
+    hashers = fixtures.django_hashers()
+    pbkdf2 = hashers.get_hasher("pbkdf2_sha256")
+    stored = pbkdf2.encode(scale.PLAIN_PASSWORD, "benchsalt", iterations)
+    server.query("UPDATE auth_user SET password = %s", (stored,), db=db)
+
+
+def run(args):
+    install_auth_modules()
+    work = tempfile.mkdtemp(prefix="mailroute-bench-")
+    os.chmod(work, 0o755)
+    server = MariaDB(os.path.join(work, "mariadb"))
+    server.start()
+    rows = []
+    try:
+        for accounts in args.sizes:
+            db = "bench_%d" % accounts
+            started = time.monotonic()
+            scale.load(server, db, accounts)
+            print("# %d accounts loaded in %.0f s" % (accounts, time.monotonic() - started),
+                  flush=True)
+            config = fixtures.write_config(os.path.join(work, db + ".conf"), server, db,
+                                           dummy_pbkdf2_iterations="1000")
+            sample = random.Random(accounts).sample(range(1, accounts + 1),
+                                                    min(accounts, 5000))
+            users = [scale.addresses(n)[kind] for n in sample
+                     for kind in ("canonical", "alias", "detail")]
+            logins = [scale.addresses(n)["canonical"] for n in sample]
+            for cost in args.costs:
+                set_hash_cost(server, db, scale.PASSWORD_ITERATIONS if cost == "low"
+                              else REAL_ITERATIONS)
+                for cache in args.cache:
+                    for name in args.contenders:
+                        root = os.path.join(work, "%s-%s" % (db, cost))
+                        os.makedirs(root, exist_ok=True)
+                        dovecot = start_dovecot(root, name, server, db, config, cache)
+                        try:
+                            tests = [("login", lambda: login_client(dovecot,
+                                                                    scale.PLAIN_PASSWORD),
+                                      logins)]
+                            # a userdb lookup does not depend on the hash
+                            if cost == args.costs[0]:
+                                tests.insert(0, ("userdb", lambda: userdb_client(dovecot), users))
+                            for kind, make_client, names in tests:
+                                rate, p50, p99, failed = drive(make_client, names, args.clients,
+                                                               args.seconds)
+                                row = dict(accounts=accounts, contender=name, test=kind,
+                                           hash_cost=cost, cache="on" if cache else "off",
+                                           clients=args.clients, per_second=round(rate, 1),
+                                           p50_ms=round(p50, 2), p99_ms=round(p99, 2),
+                                           failed=failed)
+                                rows.append(row)
+                                print("\t".join(str(v) for v in row.values()), flush=True)
+                        finally:
+                            dovecot.stop()
+            server.query("DROP DATABASE %s" % db)
+    finally:
+        server.stop()
+        shutil.rmtree(work, ignore_errors=True)
+    return rows
+
+
+def write_results(rows, results_dir, plot):
+    os.makedirs(results_dir, exist_ok=True)
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    path = os.path.join(results_dir, "auth-load-%s.csv" % stamp)
+    with open(path, "w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    print("# wrote " + path)
+    if not plot:
+        return
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4))
+    for ax, test in zip(axes, ("userdb", "login")):
+        series = {}
+        for row in rows:
+            if row["test"] == test and row["cache"] == "off":
+                key = "%s (%s hash)" % (row["contender"], row["hash_cost"]) \
+                    if test == "login" else row["contender"]
+                series.setdefault(key, []).append((row["accounts"], row["per_second"]))
+        for key, points in sorted(series.items()):
+            points.sort()
+            ax.plot([p[0] for p in points], [p[1] for p in points], marker="o", label=key)
+        ax.set_xscale("log")
+        ax.set_xlabel("accounts")
+        ax.set_ylabel("%s per second" % ("lookups" if test == "userdb" else "logins"))
+        ax.set_title("%s, auth cache off" % test)
+        ax.legend(fontsize=7)
+    fig.tight_layout()
+    png = path[:-4] + ".png"
+    fig.savefig(png, dpi=100)
+    print("# wrote " + png)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--sizes", default="10000,100000,1000000")
+    parser.add_argument("--contenders", default="module,sql,checkpassword")
+    parser.add_argument("--costs", default="low,real")
+    parser.add_argument("--cache", default="off,on")
+    parser.add_argument("--clients", type=int, default=8)
+    parser.add_argument("--seconds", type=float, default=10)
+    parser.add_argument("--results", default=RESULTS_DIR)
+    parser.add_argument("--no-plot", action="store_true")
+    args = parser.parse_args()
+    args.sizes = [int(s) for s in args.sizes.split(",")]
+    args.contenders = args.contenders.split(",")
+    args.costs = args.costs.split(",")
+    args.cache = [c == "on" for c in args.cache.split(",")]
+    print("# accounts\tcontender\ttest\thash\tcache\tclients\tper_second\tp50_ms\tp99_ms\tfailed")
+    rows = run(args)
+    write_results(rows, args.results, not args.no_plot)
+    failed = sum(r["failed"] for r in rows)
+    return 1 if failed or not rows else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
