@@ -18,7 +18,10 @@ import os
 import random
 import shutil
 import socket
+import hashlib
+import multiprocessing
 import statistics
+import subprocess
 import sys
 import tempfile
 import threading
@@ -121,6 +124,21 @@ def drive(make_client, users, clients, seconds):
     return len(latencies) / elapsed, statistics.median(latencies) * 1000, p99 * 1000, failures[0]
 
 
+def list_users(dovecot):
+    """doveadm user '*' (the userdb iterate dsync and doveadm -A use):
+    (seconds to the first name, seconds to the last, names)."""
+    start = time.monotonic()
+    proc = subprocess.Popen(["doveadm", "-c", dovecot.config_path, "user", "*"],
+                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    first, names = None, 0
+    for _ in proc.stdout:
+        if first is None:
+            first = time.monotonic() - start
+        names += 1
+    proc.wait()
+    return first or 0.0, time.monotonic() - start, names, proc.returncode
+
+
 def contender_auth(name, root, server, db, config):
     if name == "module":
         return module_auth(config)
@@ -142,11 +160,28 @@ def start_dovecot(root, name, server, db, config, cache):
     return dovecot
 
 
-def set_hash_cost(server, db, iterations):
-    hashers = fixtures.django_hashers()
-    pbkdf2 = hashers.get_hasher("pbkdf2_sha256")
-    stored = pbkdf2.encode(scale.PLAIN_PASSWORD, "benchsalt", iterations)
-    server.query("UPDATE auth_user SET password = %s", (stored,), db=db)
+def real_cost_hash(account):
+    """A Django-5.x-cost hash of its own per account (its own salt), as
+    Django's make_password writes it: no two accounts share a stored hash,
+    so no cache can serve one account's login from another's."""
+    salt = "bench%d" % account
+    digest = hashlib.pbkdf2_hmac("sha256", scale.PLAIN_PASSWORD.encode(), salt.encode(),
+                                 REAL_ITERATIONS)
+    return "pbkdf2_sha256$%d$%s$%s" % (REAL_ITERATIONS, salt, base64.b64encode(digest).decode())
+
+
+def set_real_cost(server, db, accounts):
+    """Gives each account in `accounts` its own real-cost hash (computed on
+    every core: 0.2 s each)."""
+    with multiprocessing.Pool() as pool:
+        hashes = pool.map(real_cost_hash, accounts)
+    conn = server.connect(db)
+    try:
+        cur = conn.cursor()
+        cur.executemany("UPDATE auth_user SET password = %s WHERE id = %s",
+                        list(zip(hashes, accounts)))
+    finally:
+        conn.close()
 
 
 def run(args):
@@ -164,15 +199,20 @@ def run(args):
             print("# %d accounts loaded in %.0f s" % (accounts, time.monotonic() - started),
                   flush=True)
             config = fixtures.write_config(os.path.join(work, db + ".conf"), server, db,
-                                           dummy_pbkdf2_iterations="1000")
+                                           dummy_pbkdf2_iterations="1000",
+                                           verify_cache_size=None if args.verify_cache
+                                           else "0")
             sample = random.Random(accounts).sample(range(1, accounts + 1),
                                                     min(accounts, 5000))
             users = [scale.addresses(n)[kind] for n in sample
                      for kind in ("canonical", "alias", "detail")]
             logins = [scale.addresses(n)["canonical"] for n in sample]
             for cost in args.costs:
-                set_hash_cost(server, db, scale.PASSWORD_ITERATIONS if cost == "low"
-                              else REAL_ITERATIONS)
+                if cost == "real":
+                    # scale accounts n have user_id n; each logs in with its own hash
+                    real_sample = sample[:args.real_cost_accounts]
+                    set_real_cost(server, db, real_sample)
+                    logins = [scale.addresses(n)["canonical"] for n in real_sample]
                 for cache in args.cache:
                     for name in args.contenders:
                         root = os.path.join(work, "%s-%s" % (db, cost))
@@ -185,6 +225,19 @@ def run(args):
                             # a userdb lookup does not depend on the hash
                             if cost == args.costs[0]:
                                 tests.insert(0, ("userdb", lambda: userdb_client(dovecot), users))
+                            if "iterate" in args.tests and cost == args.costs[0] \
+                                    and not cache and name != "checkpassword":
+                                first, total, names, status = list_users(dovecot)
+                                row = dict(accounts=accounts, contender=name, test="iterate",
+                                           hash_cost="-", cache="off", clients=1,
+                                           per_second=round(names / total, 1),
+                                           p50_ms=round(first * 1000, 1),
+                                           p99_ms=round(total * 1000, 1),
+                                           failed=0 if status == 0 and names == accounts
+                                           else 1)
+                                rows.append(row)
+                                print("\t".join(str(v) for v in row.values()), flush=True)
+                            tests = [t for t in tests if t[0] in args.tests]
                             for kind, make_client, names in tests:
                                 rate, p50, p99, failed = drive(make_client, names, args.clients,
                                                                args.seconds)
@@ -246,13 +299,21 @@ def main():
     parser.add_argument("--contenders", default="module,sql,checkpassword")
     parser.add_argument("--costs", default="low,real")
     parser.add_argument("--cache", default="off,on")
+    parser.add_argument("--tests", default="userdb,login,iterate",
+                        help="iterate: doveadm user '*', p50_ms = first name, p99_ms = all")
     parser.add_argument("--clients", type=int, default=8)
+    parser.add_argument("--real-cost-accounts", type=int, default=64,
+                        help="accounts given their own 1,000,000-iteration hash")
+    parser.add_argument("--verify-cache", default="on", choices=("on", "off"),
+                        help="the module's verified-credential cache (verify_cache_size)")
     parser.add_argument("--seconds", type=float, default=10)
     parser.add_argument("--results", default=RESULTS_DIR)
     parser.add_argument("--no-plot", action="store_true")
     args = parser.parse_args()
     args.sizes = [int(s) for s in args.sizes.split(",")]
     args.contenders = args.contenders.split(",")
+    args.tests = args.tests.split(",")
+    args.verify_cache = args.verify_cache == "on"
     args.costs = args.costs.split(",")
     args.cache = [c == "on" for c in args.cache.split(",")]
     print("# accounts\tcontender\ttest\thash\tcache\tclients\tper_second\tp50_ms\tp99_ms\tfailed")

@@ -15,6 +15,7 @@
 #include <sodium.h>
 
 #include <getopt.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,6 +50,9 @@ static void usage(FILE *out)
 "                       line) against a stored Django hash\n"
 "                       exit: 0 match, 1 mismatch, 2 unsupported or\n"
 "                       malformed hash (reason on stderr)\n"
+"  users [LIMIT]        the canonical users Dovecot lists (doveadm user '*',\n"
+"                       dsync), at most LIMIT of them\n"
+"                       exit: 0 listed, 3 database failure\n"
 "  hash-census          count accounts per stored hash format, and list the\n"
 "                       accounts that may log in with a hash Stalwart cannot\n"
 "                       verify (they must log in once through Django, or\n"
@@ -201,6 +205,56 @@ static int cmd_check_config(const struct mr_config *config)
 	mr_account_wipe(&match.account);
 	mr_db_destroy(&db);
 	return status;
+}
+
+/* The listing the module's userdb iterate gives Dovecot; stopping after
+   `limit` names leaves nothing running on the server. */
+static int cmd_users(const struct mr_config *config, const char *limit_arg)
+{
+	unsigned long limit = ULONG_MAX, listed = 0;
+	struct mr_db *db;
+	struct mr_db_user_iter *iter;
+	struct mr_account account;
+	struct mr_error error;
+	enum mr_db_result ret = MR_DB_FAILED;
+
+	if (limit_arg != NULL &&
+	    !mr_parse_ulong(limit_arg, 1, ULONG_MAX, &limit)) {
+		fprintf(stderr, "mailroute-auth: users: LIMIT must be a "
+			"positive decimal number\n");
+		return EXIT_USAGE;
+	}
+	db = mr_db_create(config);
+	if (db == NULL)
+		return EXIT_DB_FAILURE;
+	iter = mr_db_user_iter_init(db, MR_DB_USERS_RECEIVING, &error);
+	if (iter != NULL) {
+		while (listed < limit &&
+		       (ret = mr_db_user_iter_next(iter, &account, &error)) ==
+		       MR_DB_FOUND) {
+			/* as the module skips them: such a name cannot travel
+			   in Dovecot's protocol */
+			if (mr_text_is_printable(account.localpart) &&
+			    mr_text_is_printable(account.domain))
+				printf("%s@%s\n", account.localpart,
+				       account.domain);
+			else
+				fprintf(stderr, "account %llu skipped: control "
+					"characters in its name\n",
+					(unsigned long long)account.account_id);
+			mr_account_wipe(&account);
+			listed++;
+		}
+		if (listed == limit)
+			ret = MR_DB_NOT_FOUND;
+		mr_db_user_iter_deinit(&iter);
+	}
+	mr_db_destroy(&db);
+	if (ret == MR_DB_FAILED) {
+		fprintf(stderr, "mailroute-auth: database: %s\n", error.message);
+		return EXIT_DB_FAILURE;
+	}
+	return EXIT_FOUND;
 }
 
 #define CENSUS_MAX_FORMATS 32
@@ -391,6 +445,9 @@ int main(int argc, char *argv[])
 		status = cmd_lookup(config, argv[optind + 1]);
 	else if (strcmp(command, "check-config") == 0 && argc - optind == 1)
 		status = cmd_check_config(config);
+	else if (strcmp(command, "users") == 0 && argc - optind <= 2)
+		status = cmd_users(config, argc - optind == 2 ?
+				   argv[optind + 1] : NULL);
 	else if (strcmp(command, "hash-census") == 0 && argc - optind == 1)
 		status = cmd_hash_census(config);
 	else if (strcmp(command, "pw-test") == 0)

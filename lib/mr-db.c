@@ -44,13 +44,22 @@ static const char explain_find_address_query[] = "EXPLAIN " FIND_ADDRESS_QUERY;
 #define FIND_ADDRESS_PARAM_COUNT (2 * (MR_MAX_CANDIDATES + 1))
 
 /* Users in keyset pages of mailroute_user (one row per canonical user) by
-   alias_id: each page is a primary-key range, read whole into the client,
-   so the server holds nothing between pages and an abandoned iteration
-   costs nothing. The login columns are not needed here. */
+   alias_id, each page read whole into the client, so the server holds
+   nothing between pages and an abandoned iteration costs nothing. A page
+   is a bounded primary-key range of the alias table: `ORDER BY alias_id
+   LIMIT n` over the view is not enough for MariaDB to drive the join
+   from that table (at 1,000,000 accounts it reads every domain, then
+   sorts). So the page's last alias id is read first, from the primary key
+   alone: the ITERATE_PAGE_SIZE-th id after the keyset, or the highest id
+   for the last page (then the first column is NULL). */
+static const char user_page_end_query[] =
+	"SELECT (SELECT id FROM amavisd_localpartalias WHERE id > ? "
+	"ORDER BY id LIMIT 1 OFFSET ?), "
+	"(SELECT MAX(id) FROM amavisd_localpartalias)";
 #define ITERATE_USERS_QUERY(password, where) \
 	"SELECT " ACCOUNT_COLUMNS(NOT_FOUND_BY_LOGIN, password) \
-	" FROM mailroute_user WHERE alias_id > ? " where \
-	"ORDER BY alias_id LIMIT ?"
+	" FROM mailroute_user WHERE alias_id > ? AND alias_id <= ? " where \
+	"ORDER BY alias_id"
 #define ITERATE_PAGE_SIZE 1000
 
 /* Delivery users: names only, no hashes leave the database. */
@@ -62,6 +71,7 @@ static const char iterate_all_users_query[] =
 
 enum statement_id {
 	STMT_FIND_ADDRESS,
+	STMT_USER_PAGE_END,
 	STMT_ITERATE_USERS,
 	STMT_ITERATE_ALL_USERS,
 	STMT_COUNT
@@ -69,6 +79,7 @@ enum statement_id {
 
 static const char *const statement_queries[STMT_COUNT] = {
 	[STMT_FIND_ADDRESS] = find_address_query,
+	[STMT_USER_PAGE_END] = user_page_end_query,
 	[STMT_ITERATE_USERS] = iterate_users_query,
 	[STMT_ITERATE_ALL_USERS] = iterate_all_users_query,
 };
@@ -397,7 +408,7 @@ static int account_row_finish(struct account_row *row,
    connection, reconnects and tries once more: nothing has been read yet,
    so the retry cannot deliver a row twice. */
 static MYSQL_STMT *db_execute(struct mr_db *db, enum statement_id id,
-			      MYSQL_BIND *params, struct account_row *row,
+			      MYSQL_BIND *params, MYSQL_BIND *result,
 			      struct mr_error *error)
 {
 	for (unsigned int attempt = 0; attempt < 2; attempt++) {
@@ -414,10 +425,9 @@ static MYSQL_STMT *db_execute(struct mr_db *db, enum statement_id id,
 			}
 			return NULL;
 		}
-		account_row_init(row);
 		if ((params != NULL && mysql_stmt_bind_param(stmt, params) != 0) ||
 		    mysql_stmt_execute(stmt) != 0 ||
-		    mysql_stmt_bind_result(stmt, row->bind) != 0) {
+		    mysql_stmt_bind_result(stmt, result) != 0) {
 			errnum = mysql_stmt_errno(stmt);
 			mr_error_set(error, "query failed on %s: %s",
 				     db->host_name, mysql_stmt_error(stmt));
@@ -588,7 +598,8 @@ enum mr_db_result mr_db_find_address(struct mr_db *db, const char *localpart,
 		return MR_DB_FAILED;
 	}
 	find_address_bind(&ctx, params, lengths);
-	stmt = db_execute(db, STMT_FIND_ADDRESS, params, &row, error);
+	account_row_init(&row);
+	stmt = db_execute(db, STMT_FIND_ADDRESS, params, row.bind, error);
 	if (stmt == NULL)
 		return MR_DB_FAILED;
 	/* read every row even after a failure: the connection must be left
@@ -722,9 +733,10 @@ struct mr_db_user_iter {
 	/* the current page, read whole into the client; NULL between pages */
 	MYSQL_STMT *stmt;
 	unsigned int generation;
-	unsigned int page_rows;
-	/* keyset: the last alias_id handed out */
-	unsigned long long last_alias_id;
+	/* keyset: alias ids up to page_start are handed out, the current
+	   page ends at page_end; last_page when no alias id follows it */
+	unsigned long long page_start, page_end;
+	bool last_page;
 	bool finished, failed;
 	struct account_row row;
 };
@@ -751,17 +763,53 @@ struct mr_db_user_iter *mr_db_user_iter_init(struct mr_db *db,
 	return iter;
 }
 
-/* Reads the page after last_alias_id into the client. */
+/* Where the page after page_start ends: 1, or 0 when no alias id
+   follows, -1 on failure. */
+static int user_iter_find_page_end(struct mr_db_user_iter *iter,
+				   struct mr_error *error)
+{
+	unsigned long long offset = ITERATE_PAGE_SIZE - 1;
+	unsigned long long end[2] = { 0, 0 };
+	my_bool is_null[2] = { 1, 1 };
+	MYSQL_BIND params[2], result[2];
+	MYSQL_STMT *stmt;
+	int fetched;
+
+	bind_param_number(&params[0], &iter->page_start);
+	bind_param_number(&params[1], &offset);
+	for (unsigned int i = 0; i < 2; i++) {
+		bind_param_number(&result[i], &end[i]);
+		result[i].is_null = &is_null[i];
+	}
+	stmt = db_execute(iter->db, STMT_USER_PAGE_END, params, result, error);
+	if (stmt == NULL)
+		return -1;
+	fetched = db_fetch(iter->db, stmt, error);
+	if (fetched < 0)
+		return -1;
+	/* one row, always: drain it */
+	if (fetched > 0)
+		while ((fetched = db_fetch(iter->db, stmt, error)) > 0) ;
+	if (fetched < 0)
+		return -1;
+	mysql_stmt_free_result(stmt);
+	iter->last_page = is_null[0] != 0;
+	iter->page_end = iter->last_page ? end[1] : end[0];
+	return !is_null[1] && iter->page_end > iter->page_start ? 1 : 0;
+}
+
+/* Reads the users of (page_start, page_end] into the client. */
 static int user_iter_read_page(struct mr_db_user_iter *iter,
 			       struct mr_error *error)
 {
-	unsigned long long page_size = ITERATE_PAGE_SIZE;
 	MYSQL_BIND params[2];
 	MYSQL_STMT *stmt;
 
-	bind_param_number(&params[0], &iter->last_alias_id);
-	bind_param_number(&params[1], &page_size);
-	stmt = db_execute(iter->db, iter->statement, params, &iter->row, error);
+	bind_param_number(&params[0], &iter->page_start);
+	bind_param_number(&params[1], &iter->page_end);
+	account_row_init(&iter->row);
+	stmt = db_execute(iter->db, iter->statement, params, iter->row.bind,
+			  error);
 	if (stmt == NULL)
 		return -1;
 	if (mysql_stmt_store_result(stmt) != 0) {
@@ -775,7 +823,6 @@ static int user_iter_read_page(struct mr_db_user_iter *iter,
 	}
 	iter->stmt = stmt;
 	iter->generation = iter->db->generation;
-	iter->page_rows = 0;
 	return 0;
 }
 
@@ -788,31 +835,35 @@ static void user_iter_end_page(struct mr_db_user_iter *iter)
 
 /* 1 with the next row in iter->row, 0 at the end, -1 on failure. A page
    lost to a reconnect (another lookup on the same handle) is read again
-   from the last row handed out. */
+   from the last row handed out. Pages without a listed user are
+   skipped. */
 static int user_iter_next_row(struct mr_db_user_iter *iter,
 			      struct mr_error *error)
 {
 	for (;;) {
-		int fetched;
+		int ret;
 
 		if (iter->stmt != NULL &&
 		    iter->generation != iter->db->generation)
 			iter->stmt = NULL;
-		if (iter->stmt == NULL &&
-		    user_iter_read_page(iter, error) < 0)
-			return -1;
-		fetched = db_fetch(iter->db, iter->stmt, error);
-		if (fetched < 0) {
-			iter->stmt = NULL;
-			return -1;
+		if (iter->stmt == NULL) {
+			if (iter->page_end <= iter->page_start) {
+				ret = user_iter_find_page_end(iter, error);
+				if (ret <= 0)
+					return ret;
+			}
+			if (user_iter_read_page(iter, error) < 0)
+				return -1;
 		}
-		if (fetched > 0) {
-			iter->page_rows++;
-			return 1;
+		ret = db_fetch(iter->db, iter->stmt, error);
+		if (ret != 0) {
+			if (ret < 0)
+				iter->stmt = NULL;
+			return ret;
 		}
 		user_iter_end_page(iter);
-		/* a short page is the last one */
-		if (iter->page_rows < ITERATE_PAGE_SIZE)
+		iter->page_start = iter->page_end;
+		if (iter->last_page)
 			return 0;
 	}
 }
@@ -827,7 +878,8 @@ enum mr_db_result mr_db_user_iter_next(struct mr_db_user_iter *iter,
 		return iter->failed ? MR_DB_FAILED : MR_DB_NOT_FOUND;
 	ret = user_iter_next_row(iter, error);
 	if (ret > 0 && account_row_finish(&iter->row, account_r, error) == 0) {
-		iter->last_alias_id = iter->row.alias_id;
+		/* handed out: a page read again starts after it */
+		iter->page_start = iter->row.alias_id;
 		return MR_DB_FOUND;
 	}
 	user_iter_end_page(iter);

@@ -146,6 +146,42 @@ PROGRAMS = {
 LOGIN_PROGRAMS = {"checkpassword-passdb", "module-doveadm-auth-test", "sql-doveadm-auth-test"}
 KINDS = ("canonical", "alias", "detail", "unknown")
 
+
+def list_with_doveadm(site):
+    out = site.module.doveadm("user", "*")
+    return out.returncode, len(out.stdout.split())
+
+
+def list_with_census(site):
+    out = subprocess.run([ADMIN_CLI, "-c", site.config, "hash-census"],
+                         capture_output=True, text=True)
+    counted = [line.split("\t") for line in out.stdout.splitlines()
+               if line.startswith("pbkdf2_sha256\t")]
+    return out.returncode, int(counted[0][1]) if counted else 0
+
+
+def first_name_then_stop(site):
+    """The module's listing stopped after the first name (mailroute-auth
+    users 1: the same iterator): what the server did for it must be one
+    page, not a sort of every account. (Dovecot 2.3 itself cannot stop a
+    worker's listing: an abandoned doveadm user '*' is drained to the
+    end, userdb-blocking.c.)"""
+    out = subprocess.run([ADMIN_CLI, "-c", site.config, "users", "1"],
+                         capture_output=True, text=True)
+    return out.returncode, out.stdout.strip()
+
+
+# one page of names (1,000 alias rows) costs about 15,000 reads
+MAX_READS_FIRST_PAGE = 30_000
+
+# Listing every user (doveadm -A, dsync, hash-census) is linear by nature:
+# what must not grow is the cost per user listed.
+LISTINGS = {
+    "module-doveadm-user-all": list_with_doveadm,
+    "cli-hash-census": list_with_census,
+}
+MAX_READS_PER_LISTED_USER = 30
+
 STALWART_QUERIES = stalwart.all_queries()
 
 
@@ -173,6 +209,13 @@ def measured(workdir, mariadb):
                     n, answer = counter.count(lambda: run(site, site.addresses[kind]))
                     reads[(name, kind, accounts)] = n
                     answers[(name, kind, accounts)] = answer
+            n, answer = counter.count(lambda: first_name_then_stop(site))
+            reads[("first-name", accounts)] = n
+            answers[("first-name", accounts)] = answer
+            for name, run in LISTINGS.items():
+                n, answer = counter.count(lambda: run(site))
+                reads[(name, accounts)] = n
+                answers[(name, accounts)] = answer
             for source, key, query in STALWART_QUERIES:
                 cur = site.stalwart.conn.cursor()
                 cur.execute("PREPARE scale_query FROM %s", (query,))
@@ -257,3 +300,31 @@ def test_check_config_shows_the_index_plan(measured):
             continue
         assert step["type"] not in ("ALL", "index"), step
         assert int(step["rows"]) < 100, step
+
+
+@pytest.mark.parametrize("listing", sorted(LISTINGS))
+def test_listing_users_costs_the_same_per_user(measured, listing):
+    reads, answers = measured
+    per_user = {}
+    for accounts in SIZES:
+        status, listed = answers[(listing, accounts)]
+        assert status == 0 and listed == accounts, (listing, accounts, status, listed)
+        per_user[accounts] = reads[(listing, accounts)] / listed
+    print("%s handler reads per listed user at %s accounts: %s" % (
+        listing, "/".join(str(a) for a in SIZES),
+        "/".join("%.1f" % per_user[a] for a in SIZES)))
+    small, large = (per_user[a] for a in SIZES)
+    assert large < MAX_READS_PER_LISTED_USER, (listing, per_user)
+    assert large <= small * MAX_GROWTH, (listing, per_user)
+
+
+def test_abandoned_listing_costs_one_page(measured):
+    reads, answers = measured
+    counts = [reads[("first-name", a)] for a in SIZES]
+    print("handler reads for the first name of the listing, then stop: %s" %
+          "/".join(str(n) for n in counts))
+    for accounts, n in zip(SIZES, counts):
+        status, first = answers[("first-name", accounts)]
+        assert status == 0 and first == "user1@dom1.example", (accounts, first)
+        assert n < MAX_READS_FIRST_PAGE, (accounts, n)
+    assert counts[1] <= max(counts[0] * MAX_GROWTH, counts[0] + 100), counts
