@@ -21,47 +21,53 @@ enum mr_login_result mr_admission_login(struct mr_db *db,
 	case MR_DB_FOUND:
 		break;
 	}
-
 	verified = mr_password_verify(&config->hash, password,
 				      account->password, &reason);
+	return mr_admission_after_verify(config, account, password, verified,
+					 reason, error);
+}
+
+enum mr_login_result
+mr_admission_after_verify(const struct mr_config *config,
+			  const struct mr_account *account,
+			  const char *password,
+			  enum mr_password_result verified,
+			  const char *reason, struct mr_error *error)
+{
+	unsigned long long id = (unsigned long long)account->account_id;
+
 	switch (verified) {
 	case MR_PASSWORD_MATCH:
 		break;
 	case MR_PASSWORD_MISMATCH:
-		mr_error_set(error, "password mismatch (account %llu)",
-			     (unsigned long long)account->account_id);
+		mr_error_set(error, "password mismatch (account %llu)", id);
 		return MR_LOGIN_FAILED;
 	case MR_PASSWORD_ERROR:
-		mr_error_set(error, "account %llu: %s",
-			     (unsigned long long)account->account_id, reason);
+		mr_error_set(error, "account %llu: password not verified: %s",
+			     id, reason);
 		return MR_LOGIN_TEMPFAIL;
 	case MR_PASSWORD_UNUSABLE:
+		mr_password_verify_dummy(&config->hash, password);
+		mr_error_set(error, "account %llu: stored password never "
+			     "matches: %s", id, reason);
+		return MR_LOGIN_FAILED;
 	case MR_PASSWORD_MALFORMED:
 	case MR_PASSWORD_TOO_COSTLY:
 		mr_password_verify_dummy(&config->hash, password);
-		mr_error_set(error, "account %llu: stored hash not verified: %s",
-			     (unsigned long long)account->account_id, reason);
-		return MR_LOGIN_FAILED;
+		mr_error_set(error, "account %llu: stored %s hash refused: %s",
+			     id, mr_password_format(account->password), reason);
+		return MR_LOGIN_BAD_HASH;
 	}
-
-	return mr_admission_after_password(account, error) ? MR_LOGIN_OK :
-		MR_LOGIN_DISABLED;
-}
-
-bool mr_admission_after_password(const struct mr_account *account,
-				 struct mr_error *error)
-{
 	if (!account->is_active) {
-		mr_error_set(error, "account %llu: user is not active",
-			     (unsigned long long)account->account_id);
-		return false;
+		mr_error_set(error, "account %llu: user is not active", id);
+		return MR_LOGIN_DISABLED;
 	}
 	if (!mr_account_may_login(account)) {
 		mr_error_set(error, "account %llu: neither hosted nor continuity",
-			     (unsigned long long)account->account_id);
-		return false;
+			     id);
+		return MR_LOGIN_DISABLED;
 	}
-	return true;
+	return MR_LOGIN_OK;
 }
 
 enum mr_db_result mr_admission_recipient(struct mr_db *db,
@@ -91,6 +97,8 @@ const char *mr_login_result_name(enum mr_login_result result)
 		return "temporary failure";
 	case MR_LOGIN_FAILED:
 		return "failed";
+	case MR_LOGIN_BAD_HASH:
+		return "bad stored hash";
 	case MR_LOGIN_DISABLED:
 		return "disabled";
 	case MR_LOGIN_OK:

@@ -4,19 +4,26 @@
 #include "mr-config.h"
 #include "mr-db.h"
 #include "mr-error.h"
+#include "mr-password.h"
 #include "mr-resolve.h"
 
-/* The login and delivery decisions of SPEC 3, for callers that verify the
-   password themselves (checkpassword binary, admin CLI). The Dovecot
-   passdb hands the hash to Dovecot core instead and uses mr-resolve.h
-   with mr_account_may_login(). */
+/* The login and delivery decisions of SPEC 3, made here for every front
+   end: the checkpassword binary and the admin CLI (mr_admission_login),
+   and the Dovecot passdb, which resolves and verifies through Dovecot's
+   scheme and then asks mr_admission_after_verify(). */
 
 enum mr_login_result {
-	/* database unreachable, data error: the client should retry later */
+	/* database unreachable, data error, a library or resource failure
+	   while verifying: the client should retry later, Dovecot may use
+	   its cache */
 	MR_LOGIN_TEMPFAIL = -1,
 	/* unknown user or wrong password: the same to the client, and the
 	   same time spent */
 	MR_LOGIN_FAILED = 0,
+	/* the stored hash is malformed or over a cost cap: refused like a
+	   wrong password, and an error for the log (error names the account)
+	   since only an operator can mend it */
+	MR_LOGIN_BAD_HASH,
 	/* correct password, but the account is inactive or neither hosted
 	   nor continuity */
 	MR_LOGIN_DISABLED,
@@ -24,8 +31,9 @@ enum mr_login_result {
 };
 
 /* Resolves the login name (exact localpart), verifies the password, then
-   applies admission. error tells why (for the log) on every result but
-   MR_LOGIN_OK. The account stays in match_r for the caller; wipe it. */
+   decides with mr_admission_after_verify(). error tells why (for the log)
+   on every result but MR_LOGIN_OK. The account stays in match_r for the
+   caller; wipe it. */
 enum mr_login_result mr_admission_login(struct mr_db *db,
 					const struct mr_config *config,
 					const char *name,
@@ -33,11 +41,18 @@ enum mr_login_result mr_admission_login(struct mr_db *db,
 					struct mr_match *match_r,
 					struct mr_error *error);
 
-/* The login admission that follows a verified password: false (reason in
-   error) for an inactive account or one neither hosted nor continuity,
-   which Dovecot reports as USER_DISABLED. */
-bool mr_admission_after_password(const struct mr_account *account,
-				 struct mr_error *error);
+/* The login decision for a found account once `password` was checked
+   against its stored hash (verified and reason as mr_password_verify()
+   gave them). Where no real verification ran (an unusable, malformed or
+   over-cap hash), spends the time of one, so that timing tells nothing.
+   Admission comes after the password: a wrong password for a disabled
+   account is MR_LOGIN_FAILED, a correct one MR_LOGIN_DISABLED. */
+enum mr_login_result
+mr_admission_after_verify(const struct mr_config *config,
+			  const struct mr_account *account,
+			  const char *password,
+			  enum mr_password_result verified,
+			  const char *reason, struct mr_error *error);
 
 /* Resolves a recipient with the delimiter rules; MR_DB_FOUND only for an
    account that may receive mail (hosted or continuity). */

@@ -2,6 +2,7 @@
 #define MAILROUTE_DJANGO_H
 
 #include "mr-config.h"
+#include "mr-password.h"
 
 struct module;
 
@@ -14,5 +15,12 @@ void mailroute_django_deinit(void);
    (built-in defaults until a mailroute passdb sets those of its
    configuration file). */
 void mailroute_django_configure(const struct mr_config *config);
+
+/* What the DJANGO scheme's verification says of password against stored
+   (a bare Django hash), with the scheme's caps and verified-credential
+   cache: for a passdb that must tell a mismatch from a failure. */
+enum mr_password_result mailroute_django_verify(const char *password,
+						const char *stored,
+						const char **reason_r);
 
 #endif

@@ -62,71 +62,76 @@ passdb_mailroute_find(struct mailroute_passdb_module *module,
 	return PASSDB_RESULT_OK;
 }
 
-/* SPEC 3 admission after the password: inactive, or neither hosted nor
-   continuity, is USER_DISABLED. */
+/* An admitted account: the canonical user and the prefetch fields. */
 static enum passdb_result
-passdb_mailroute_admit(struct mailroute_passdb_module *module,
-		       struct auth_request *request,
-		       const struct mr_match *match)
+passdb_mailroute_accept(struct mailroute_passdb_module *module,
+			struct auth_request *request,
+			const struct mr_match *match)
 {
-	struct mr_error error;
-
-	if (!mr_admission_after_password(&match->account, &error)) {
-		e_info(authdb_event(request), "%s", error.message);
-		return PASSDB_RESULT_USER_DISABLED;
-	}
 	if (mailroute_export_account(request, module->backend->config,
 				     match, TRUE) < 0)
 		return PASSDB_RESULT_INTERNAL_FAILURE;
 	return PASSDB_RESULT_OK;
 }
 
-/* A hash no password can match (unset, Django's "!" or an unknown
-   format) is not handed to the scheme: log why, spend the usual time. */
-static bool
-passdb_mailroute_hash_usable(struct mailroute_passdb_module *module,
-			     struct auth_request *request,
-			     const struct mr_account *account,
-			     const char *password)
-{
-	if (mr_password_may_match(account->password))
-		return TRUE;
-	if (password != NULL) {
-		mr_password_verify_dummy(&module->backend->config->hash,
-					 password);
-	}
-	e_info(authdb_event(request),
-	       "account %llu: stored password never matches (%s)",
-	       (unsigned long long)account->account_id,
-	       mr_password_format(account->password));
-	return FALSE;
-}
-
+/* The password is verified here, through the DJANGO scheme's own code
+   (its caps and verified-credential cache), not by Dovecot core: the
+   decision (mr_admission_after_verify) must tell a library failure from
+   a mismatch, and only a login that succeeded hands the hash to
+   Dovecot's auth cache. A cache hit re-checks the password and nothing
+   else, so a hash cached by a failed login of a disabled account would
+   let its correct password in. USER_DISABLED is never cached, and a
+   mismatch without a password is not either (2.3.13-2.3.21,
+   auth_request_save_cache()). */
 static enum passdb_result
 passdb_mailroute_verify(struct mailroute_passdb_module *module,
 			struct auth_request *request, const char *password)
 {
-	struct mr_match match;
+	struct event *event = authdb_event(request);
+	struct mr_error error = { "" };
+	enum mr_password_result verified;
 	enum passdb_result result;
-	int ret;
+	struct mr_match match;
+	const char *reason;
 
 	result = passdb_mailroute_find(module, request, password, &match);
 	if (result != PASSDB_RESULT_OK)
 		return result;
-	if (!passdb_mailroute_hash_usable(module, request, &match.account,
-					  password)) {
-		mr_account_wipe(&match.account);
-		return PASSDB_RESULT_PASSWORD_MISMATCH;
+	verified = mailroute_django_verify(password, match.account.password,
+					   &reason);
+	switch (mr_admission_after_verify(module->backend->config,
+					  &match.account, password, verified,
+					  reason, &error)) {
+	case MR_LOGIN_OK:
+		/* the scheme is explicit: a stored value in braces must not
+		   choose its own ({PLAIN}...) when the cache re-verifies */
+		auth_request_set_field(request, "password",
+				       t_strconcat("{" MAILROUTE_SCHEME "}",
+						   match.account.password,
+						   NULL), NULL);
+		result = passdb_mailroute_accept(module, request, &match);
+		break;
+	case MR_LOGIN_FAILED:
+		if (verified == MR_PASSWORD_MISMATCH)
+			auth_request_log_password_mismatch(request,
+							   AUTH_SUBSYS_DB);
+		else
+			e_info(event, "%s", error.message);
+		result = PASSDB_RESULT_PASSWORD_MISMATCH;
+		break;
+	case MR_LOGIN_BAD_HASH:
+		e_error(event, "%s", error.message);
+		result = PASSDB_RESULT_PASSWORD_MISMATCH;
+		break;
+	case MR_LOGIN_DISABLED:
+		e_info(event, "%s", error.message);
+		result = PASSDB_RESULT_USER_DISABLED;
+		break;
+	case MR_LOGIN_TEMPFAIL:
+		e_error(event, "%s", error.message);
+		result = PASSDB_RESULT_INTERNAL_FAILURE;
+		break;
 	}
-	/* the cache keeps "{DJANGO}<hash>"; the scheme gets the bare hash */
-	auth_request_set_field(request, "password", match.account.password,
-			       module->module.default_pass_scheme);
-	ret = auth_request_password_verify(request, password,
-					   match.account.password,
-					   module->module.default_pass_scheme,
-					   AUTH_SUBSYS_DB);
-	result = ret > 0 ? passdb_mailroute_admit(module, request, &match) :
-		PASSDB_RESULT_PASSWORD_MISMATCH;
 	mr_account_wipe(&match.account);
 	return result;
 }
@@ -155,11 +160,22 @@ static void mailroute_lookup_credentials(struct auth_request *request,
 					  request);
 		return;
 	}
-	if (!passdb_mailroute_hash_usable(module, request, &match.account,
-					  NULL))
+	/* No password to check: admission alone decides whether the hash
+	   leaves the module. */
+	if (!mr_password_may_match(match.account.password)) {
+		e_info(authdb_event(request),
+		       "account %llu: stored password never matches (%s)",
+		       (unsigned long long)match.account.account_id,
+		       mr_password_format(match.account.password));
 		result = PASSDB_RESULT_PASSWORD_MISMATCH;
-	else
-		result = passdb_mailroute_admit(module, request, &match);
+	} else if (!mr_account_may_login(&match.account)) {
+		e_info(authdb_event(request),
+		       "account %llu: inactive, or neither hosted nor continuity",
+		       (unsigned long long)match.account.account_id);
+		result = PASSDB_RESULT_USER_DISABLED;
+	} else {
+		result = passdb_mailroute_accept(module, request, &match);
+	}
 	passdb_handle_credentials(result, match.account.password,
 				  module->module.default_pass_scheme,
 				  callback, request);

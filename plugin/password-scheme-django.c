@@ -30,6 +30,14 @@ void mailroute_django_configure(const struct mr_config *config)
 		i_fatal("DJANGO scheme: out of memory for verify_cache_size");
 }
 
+enum mr_password_result mailroute_django_verify(const char *password,
+						const char *stored,
+						const char **reason_r)
+{
+	return mr_verify_cache_verify(django_verify_cache, &django_limits,
+				      password, stored, reason_r);
+}
+
 static int
 django_verify(const char *plaintext,
 	      const struct password_generate_params *params ATTR_UNUSED,
@@ -42,8 +50,7 @@ django_verify(const char *plaintext,
 	const char *reason;
 
 	memcpy(stored, raw_password, size);
-	result = mr_verify_cache_verify(django_verify_cache, &django_limits,
-					plaintext, stored, &reason);
+	result = mailroute_django_verify(plaintext, stored, &reason);
 	sodium_memzero(stored, size);
 	switch (result) {
 	case MR_PASSWORD_MATCH:

@@ -134,6 +134,93 @@ def test_disabled_is_not_a_mismatch(host):
     assert pw("inactive@example.com") not in log
 
 
+def flush_auth_cache(host):
+    out = host.dovecot.doveadm("auth", "cache", "flush")
+    assert out.returncode == 0, out.stdout + out.stderr
+
+
+@pytest.fixture
+def restore_user(mariadb, migrated_db):
+    """Puts auth_user rows changed by a test back as they were."""
+    saved = {}
+
+    def change(username, **values):
+        if username not in saved:
+            saved[username] = mariadb.query(
+                "SELECT password, is_active FROM auth_user WHERE username = %s",
+                (username,), db=migrated_db)[0]
+        for column, value in values.items():
+            mariadb.query("UPDATE auth_user SET %s = %%s WHERE username = %%s" % column,
+                          (value, username), db=migrated_db)
+    yield change
+    for username, (password, is_active) in saved.items():
+        mariadb.query("UPDATE auth_user SET password = %s, is_active = %s WHERE username = %s",
+                      (password, is_active, username), db=migrated_db)
+
+
+@pytest.mark.parametrize("login", ["inactive@example.com", "nothosted@nothosted.com"])
+def test_failed_login_never_opens_the_cache_to_a_refused_account(host, login):
+    """With the shipped auth cache: a wrong password for an account that
+    may not log in must not leave its hash in Dovecot's cache, whose hits
+    check the password and nothing else."""
+    flush_auth_cache(host)
+    ok, answer = imap_login(host, login, "a wrong password")
+    assert not ok and "[AUTHENTICATIONFAILED]" in answer, answer
+    for attempt in range(2):
+        ok, answer = imap_login(host, login, pw(login))
+        assert not ok, "attempt %d: a refused account logged in" % attempt
+        assert "[AUTHENTICATIONFAILED]" in answer, answer
+
+
+def test_wrong_then_right_password(host):
+    flush_auth_cache(host)
+    ok, _ = imap_login(host, "john@example.com", "a wrong password")
+    assert not ok
+    for _ in range(2):
+        ok, answer = imap_login(host, "john@example.com", pw("john@example.com"))
+        assert ok, answer
+    ok, _ = imap_login(host, "john@example.com", "a wrong password")
+    assert not ok
+
+
+def test_account_disabled_after_a_login(host, restore_user):
+    """A state change after a cached login: refused once the cache is
+    flushed (entries otherwise live auth_cache_ttl: disable accounts with
+    a flush, see README)."""
+    flush_auth_cache(host)
+    ok, answer = imap_login(host, "alice@shared-a.com", pw("alice@shared-a.com"))
+    assert ok, answer
+    restore_user("alice@shared-a.com", is_active=0)
+    flush_auth_cache(host)
+    ok, answer = imap_login(host, "alice@shared-a.com", pw("alice@shared-a.com"))
+    assert not ok and "[AUTHENTICATIONFAILED]" in answer, answer
+
+
+@pytest.mark.parametrize("stored", ["{PLAIN}plain-secret", "{plain}plain-secret",
+                                    "{SHA256-CRYPT}plain-secret"])
+def test_stored_scheme_prefix_is_never_honoured(host, restore_user, stored):
+    """Django's column holds Django hashes only: a value in braces is not a
+    Dovecot scheme, on the first login nor from the cache."""
+    restore_user("alice@shared-a.com", password=stored)
+    flush_auth_cache(host)
+    for attempt in range(2):
+        ok, answer = imap_login(host, "alice@shared-a.com", "plain-secret")
+        assert not ok, "attempt %d: %s logged in" % (attempt, stored)
+
+
+def test_two_accounts_on_one_address_is_never_a_pick(host):
+    """Never one of the two accounts: the module answers a temporary
+    failure; with the stock driver the query fails, which Dovecot 2.3's
+    mysql driver reports as no rows (see dovecot-sql.conf.ext)."""
+    out = host.dovecot.doveadm("user", "shared-box@quota0.com")
+    assert out.returncode == (75 if host.mode == "module" else 67), out.stdout + out.stderr
+    with smtplib.LMTP("127.0.0.1", host.dovecot.lmtp_port) as lmtp:
+        lmtp.ehlo("test")
+        lmtp.mail("sender@example.org")
+        code, answer = lmtp.rcpt("shared-box@quota0.com")
+    assert (400 <= code < 500) if host.mode == "module" else (500 <= code < 600), (code, answer)
+
+
 def test_no_password_or_hash_in_the_log(host):
     log = host.log()
     for secret in (pw("john@example.com"), "pw-john@example.co", "pbkdf2_sha256$", "argon2$",
