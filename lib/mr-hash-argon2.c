@@ -14,6 +14,7 @@
 #endif
 
 #include <limits.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define DJANGO_ARGON2_PREFIX "argon2"
@@ -130,6 +131,28 @@ static bool sodium_can_verify(const struct argon2_params *params)
 		 params->passes >= crypto_pwhash_argon2i_OPSLIMIT_MIN);
 }
 
+/* libsodium returns -1, errno EINVAL, for a mismatch and for a failure
+   to allocate the memory cost alike (seen under RLIMIT_AS, which is how
+   Dovecot applies vsz_limit). A failed allocation must not read as a
+   wrong password: after -1, allocate that much ourselves; if we cannot,
+   neither could libsodium. Untouched, the probe costs an mmap. */
+static enum mr_password_result
+verify_with_libsodium(const struct argon2_params *params, const char *phc,
+		      const char *password, const char **reason_r)
+{
+	void *probe;
+
+	if (crypto_pwhash_str_verify(phc, password, strlen(password)) == 0)
+		return MR_PASSWORD_MATCH;
+	probe = malloc((size_t)params->memory_kib * 1024);
+	if (probe == NULL) {
+		*reason_r = "argon2: not enough memory for the hash's memory cost";
+		return MR_PASSWORD_ERROR;
+	}
+	free(probe);
+	return MR_PASSWORD_MISMATCH;
+}
+
 #ifdef HAVE_LIBARGON2
 static enum mr_password_result
 verify_with_libargon2(const struct argon2_params *params, const char *phc,
@@ -175,11 +198,8 @@ mr_hash_argon2_verify(const struct mr_hash_limits *limits,
 		*reason_r = "argon2: cost above the hash_max_argon2_* caps";
 		return MR_PASSWORD_TOO_COSTLY;
 	}
-	if (sodium_can_verify(&params)) {
-		return crypto_pwhash_str_verify(phc, password,
-						strlen(password)) == 0 ?
-			MR_PASSWORD_MATCH : MR_PASSWORD_MISMATCH;
-	}
+	if (sodium_can_verify(&params))
+		return verify_with_libsodium(&params, phc, password, reason_r);
 #ifdef HAVE_LIBARGON2
 	return verify_with_libargon2(&params, phc, password, reason_r);
 #else

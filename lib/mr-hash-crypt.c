@@ -91,6 +91,23 @@ mr_hash_bcrypt_sha256_verify(const struct mr_hash_limits *limits,
 	return result;
 }
 
+/* Traditional DES crypt: 2 salt + 11 hash characters of ./0-9A-Za-z. */
+#define DES_CRYPT_LEN 13
+
+static bool des_crypt_string(const char *data, size_t len)
+{
+	static const char alphabet[] =
+		"./0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+
+	if (len != DES_CRYPT_LEN)
+		return false;
+	for (size_t i = 0; i < len; i++) {
+		if (strchr(alphabet, data[i]) == NULL)
+			return false;
+	}
+	return true;
+}
+
 enum mr_password_result
 mr_hash_crypt_verify(const struct mr_hash_limits *limits,
 		     const char *password, const char *stored,
@@ -99,9 +116,13 @@ mr_hash_crypt_verify(const struct mr_hash_limits *limits,
 	struct mr_hash_field fields[3];
 
 	(void)limits;
-	/* crypt$<salt>$<data>: Django hashes with data as the setting */
-	if (!mr_hash_split(stored, fields, 3) || fields[2].len == 0) {
-		*reason_r = "crypt: missing fields";
+	/* crypt$<salt>$<data>: Django hashes with data as the setting. Its
+	   make_password writes DES crypt only; any other setting
+	   ($2b$18$..., $6$rounds=50000000$...) would hand crypt_rn() a cost
+	   no cap bounds. */
+	if (!mr_hash_split(stored, fields, 3) ||
+	    !des_crypt_string(fields[2].data, fields[2].len)) {
+		*reason_r = "crypt: not a 13-character DES crypt string";
 		return MR_PASSWORD_MALFORMED;
 	}
 	return crypt_equal(password, fields[2].data, reason_r);

@@ -40,13 +40,19 @@ mr_hash_scrypt_verify(const struct mr_hash_limits *limits,
 		*reason_r = "scrypt: N*r*p above hash_max_scrypt_work";
 		return MR_PASSWORD_TOO_COSTLY;
 	}
-	/* what scrypt allocates (128 * r * (N + p)), with room to spare:
-	   the cap above is the real bound */
-	maxmem = 128ULL * r * (n + p) + (1ULL << 20);
+	/* what scrypt allocates, 128 * r * (N + p) bytes (no overflow: each
+	   factor is within the work cap, at most 2^30): N*r*p bounds time,
+	   not memory (N = 2^21, r = 2 is 512 MiB) */
+	maxmem = 128ULL * r * (n + p);
+	if (maxmem / 1024 > limits->scrypt_max_memory_kib) {
+		*reason_r = "scrypt: memory above hash_max_scrypt_memory_kib";
+		return MR_PASSWORD_TOO_COSTLY;
+	}
+	maxmem += 1ULL << 20;
 	if (EVP_PBE_scrypt(password, strlen(password),
 			   (const unsigned char *)fields[2].data, fields[2].len,
 			   n, r, p, maxmem, key, sizeof(key)) != 1) {
-		*reason_r = "scrypt: OpenSSL EVP_PBE_scrypt failed";
+		*reason_r = "scrypt: OpenSSL EVP_PBE_scrypt failed (memory?)";
 		return MR_PASSWORD_ERROR;
 	}
 	equal = mr_hash_base64_equal(key, sizeof(key), &fields[5]);

@@ -9,8 +9,13 @@
 #  include <argon2.h>
 #endif
 
+#include <valgrind/valgrind.h>
+
 #include <stdio.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 static enum mr_password_result verify(const char *password, const char *stored)
 {
@@ -206,14 +211,76 @@ START_TEST(other_families_malformed)
 		{ "md5$salt$abc", MR_PASSWORD_MISMATCH },
 		{ "md5$salt$zz112233445566778899aabbccddeeff", MR_PASSWORD_MISMATCH },
 		{ "sha1$$0123", MR_PASSWORD_MISMATCH },
-		{ "crypt$$abc", MR_PASSWORD_MISMATCH },
+		/* Django writes DES crypt only: anything else handed to
+		   crypt_rn() would be a cost no cap bounds (this bcrypt took
+		   25 s, this SHA-512 crypt 14 s) */
+		{ "crypt$$ab0123456789.", MR_PASSWORD_MISMATCH },
+		{ "crypt$$abc", MR_PASSWORD_MALFORMED },
 		{ "crypt$$", MR_PASSWORD_MALFORMED },
+		{ "crypt$$$2b$18$abcdefghijklmnopqrstuuabcdefghijklmnopqrstuvwxyz01234",
+		  MR_PASSWORD_MALFORMED },
+		{ "crypt$$$6$rounds=50000000$salt$abcdefghijklmnopqrstuv",
+		  MR_PASSWORD_MALFORMED },
+		{ "crypt$$ab01234567-9.", MR_PASSWORD_MALFORMED },
+		/* N*r*p within the work cap, 512 MiB of memory */
+		{ "scrypt$2097152$salt$2$1$aGVsbG8=", MR_PASSWORD_TOO_COSTLY },
 	};
 
 	for (unsigned int i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		ck_assert_msg(verify("x", cases[i].stored) == cases[i].result,
 			      "%s", cases[i].stored);
 	}
+}
+END_TEST
+
+/* The process's address space now, in bytes (/proc/self/statm). */
+static unsigned long long address_space_now(void)
+{
+	unsigned long long pages = 0;
+	FILE *f = fopen("/proc/self/statm", "r");
+
+	ck_assert_ptr_nonnull(f);
+	ck_assert_int_eq(fscanf(f, "%llu", &pages), 1);
+	fclose(f);
+	return pages * (unsigned long long)sysconf(_SC_PAGESIZE);
+}
+
+/* An argon2 verification that cannot allocate its memory cost (Dovecot
+   applies vsz_limit as RLIMIT_AS) is a resource failure, never a wrong
+   password: libsodium reports both as -1/EINVAL. */
+START_TEST(argon2_without_memory_is_an_error)
+{
+	char stored[crypto_pwhash_STRBYTES + 8] = "argon2";
+	int status;
+	pid_t pid;
+
+	if (RUNNING_ON_VALGRIND)
+		return; /* valgrind needs the address space itself */
+	ck_assert_int_eq(crypto_pwhash_str_alg(stored + strlen("argon2"), "pw", 2,
+					       1, 64ULL << 20,
+					       crypto_pwhash_ALG_ARGON2ID13), 0);
+	ck_assert_int_eq(verify("pw", stored), MR_PASSWORD_MATCH);
+	ck_assert_int_eq(verify("wrong", stored), MR_PASSWORD_MISMATCH);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		unsigned long long limit = address_space_now() + (16ULL << 20);
+		struct rlimit rl = { limit, limit };
+		const char *reason;
+
+		if (setrlimit(RLIMIT_AS, &rl) != 0)
+			_exit(3);
+		if (mr_password_verify(&unit_config->hash, "pw", stored,
+				       &reason) != MR_PASSWORD_ERROR)
+			_exit(1);
+		if (mr_password_verify(&unit_config->hash, "wrong", stored,
+				       &reason) != MR_PASSWORD_ERROR)
+			_exit(2);
+		_exit(0);
+	}
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+		      "child status %d", status);
 }
 END_TEST
 
@@ -229,6 +296,7 @@ Suite *password_suite(void)
 	tcase_add_test(tc, pbkdf2_cap_checked_before_work);
 	tcase_add_test(tc, argon2id_from_libsodium);
 	tcase_add_test(tc, argon2_parsing_and_caps);
+	tcase_add_test(tc, argon2_without_memory_is_an_error);
 #ifdef HAVE_LIBARGON2
 	tcase_add_test(tc, argon2_via_libargon2);
 #endif
