@@ -7,11 +7,13 @@
    account's fields as environment variables and exec the reply program,
    or exit with the status Dovecot maps to the right result. */
 
+#include "checkpassword-request.h"
 #include "mailroute-auth-config.h"
 #include "mr-admission.h"
 #include "mr-config.h"
 #include "mr-db.h"
 #include "mr-password.h"
+#include "mr-text.h"
 #include "mr-userdb-fields.h"
 
 #include <sodium.h>
@@ -30,12 +32,10 @@
 #define EXIT_TEMPFAIL 111
 
 #define REQUEST_FD 3
-/* Dovecot's CHECKPASSWORD_MAX_REQUEST_LEN */
-#define REQUEST_MAX_SIZE 512
 
 struct request {
 	/* one byte more than allowed, to detect oversize input */
-	char data[REQUEST_MAX_SIZE + 1];
+	char data[CHECKPASSWORD_REQUEST_MAX_SIZE + 1];
 	size_t size;
 	const char *user;
 	const char *password;
@@ -46,16 +46,18 @@ static bool verbose;
 static void log_line(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* Dovecot logs what the child writes to stderr: one line per event,
-   never a password or a hash. */
+   never a password or a hash; names from the request escaped, so that a
+   line feed in one cannot forge a line. */
 static void log_line(const char *fmt, ...)
 {
+	char raw[2048], escaped[sizeof(raw) * 4];
 	va_list args;
 
-	fputs("mailroute-checkpassword: ", stderr);
 	va_start(args, fmt);
-	vfprintf(stderr, fmt, args);
+	vsnprintf(raw, sizeof(raw), fmt, args);
 	va_end(args);
-	fputc('\n', stderr);
+	mr_text_escape_log(raw, escaped, sizeof(escaped));
+	fprintf(stderr, "mailroute-checkpassword: %s\n", escaped);
 }
 
 static void usage(FILE *out)
@@ -86,7 +88,7 @@ static void usage(FILE *out)
 
 static int read_request(struct request *request)
 {
-	char *nul;
+	const char *reason;
 
 	request->size = 0;
 	for (;;) {
@@ -103,21 +105,15 @@ static int read_request(struct request *request)
 		if (ret == 0)
 			break;
 		request->size += (size_t)ret;
-		if (request->size > REQUEST_MAX_SIZE) {
-			log_line("request on fd %d longer than %d bytes",
-				 REQUEST_FD, REQUEST_MAX_SIZE);
-			return -1;
-		}
+		if (request->size > CHECKPASSWORD_REQUEST_MAX_SIZE)
+			break;
 	}
-	/* user \0 password \0 [timestamp \0] */
-	nul = memchr(request->data, '\0', request->size);
-	if (nul == NULL ||
-	    memchr(nul + 1, '\0', request->size - (size_t)(nul + 1 - request->data)) == NULL) {
-		log_line("malformed request on fd %d", REQUEST_FD);
+	if (checkpassword_request_parse(request->data, request->size,
+					&request->user, &request->password,
+					&reason) < 0) {
+		log_line("fd %d: %s", REQUEST_FD, reason);
 		return -1;
 	}
-	request->user = request->data;
-	request->password = nul + 1;
 	return 0;
 }
 
@@ -191,6 +187,10 @@ static int run_login(struct mr_db *db, const struct mr_config *config,
 	case MR_LOGIN_TEMPFAIL:
 		log_line("login %s: %s", request->user, error.message);
 		return EXIT_TEMPFAIL;
+	case MR_LOGIN_BAD_HASH:
+		/* the operator must mend the account: logged even without -v */
+		log_line("login %s refused: %s", request->user, error.message);
+		return EXIT_LOGIN_FAILED;
 	case MR_LOGIN_DISABLED:
 	case MR_LOGIN_FAILED:
 		if (verbose)

@@ -30,6 +30,37 @@ bool mr_text_is_printable(const char *text)
 	return true;
 }
 
+void mr_text_escape_log(const char *text, char *out, size_t out_size)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t len = 0;
+
+	if (out_size == 0)
+		return;
+	for (const unsigned char *p = (const unsigned char *)text; *p != '\0';
+	     p++) {
+		char escaped[4];
+		size_t n = 0;
+
+		if (*p < 0x20 || *p == 0x7f) {
+			escaped[n++] = '\\';
+			escaped[n++] = 'x';
+			escaped[n++] = hex[*p >> 4];
+			escaped[n++] = hex[*p & 0xf];
+		} else if (*p == '\\') {
+			escaped[n++] = '\\';
+			escaped[n++] = '\\';
+		} else {
+			escaped[n++] = (char)*p;
+		}
+		if (len + n >= out_size)
+			break;
+		memcpy(out + len, escaped, n);
+		len += n;
+	}
+	out[len] = '\0';
+}
+
 bool mr_parse_ulong_n(const char *text, size_t len, unsigned long min,
 		      unsigned long max, unsigned long *number_r)
 {
@@ -98,7 +129,7 @@ bool mr_utf8_valid(const char *text, size_t *chars_r)
 }
 
 int mr_read_small_file(const char *path, size_t max_size, char **text_r,
-		       struct mr_error *error)
+		       struct stat *st_r, struct mr_error *error)
 {
 	char *text;
 	size_t used = 0;
@@ -109,6 +140,12 @@ int mr_read_small_file(const char *path, size_t max_size, char **text_r,
 	if (fd < 0) {
 		mr_error_set(error, "open(%s) failed: %s", path,
 			     strerror(errno));
+		return -1;
+	}
+	if (st_r != NULL && fstat(fd, st_r) < 0) {
+		mr_error_set(error, "fstat(%s) failed: %s", path,
+			     strerror(errno));
+		close(fd);
 		return -1;
 	}
 	text = malloc(max_size + 1);

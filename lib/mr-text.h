@@ -5,6 +5,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/stat.h>
 
 /* Small text helpers shared by the parsers. */
 
@@ -12,6 +13,11 @@
 char *mr_text_trim(char *text);
 /* No ASCII control characters (0x00-0x1f, 0x7f). */
 bool mr_text_is_printable(const char *text);
+/* Copies text for a log line: control characters and '\\' become
+   \xNN and \\, so that a name from a client cannot start a forged log
+   line. Truncated to fit out (always NUL-terminated, never inside an
+   escape). */
+void mr_text_escape_log(const char *text, char *out, size_t out_size);
 /* Canonical unsigned decimal: digits only, no sign, no leading zero
    (except "0"), within [min, max]. Python's int() is laxer, but Django
    re-encodes and compares, so "0260000" never matches there either. */
@@ -29,8 +35,9 @@ size_t mr_utf8_char_len(const char *text);
 bool mr_utf8_valid(const char *text, size_t *chars_r);
 
 /* Reads a whole file of at most max_size bytes into a NUL-terminated
-   buffer the caller frees. */
+   buffer the caller frees; st_r (may be NULL) gets the open file's
+   status. */
 int mr_read_small_file(const char *path, size_t max_size, char **text_r,
-		       struct mr_error *error);
+		       struct stat *st_r, struct mr_error *error);
 
 #endif

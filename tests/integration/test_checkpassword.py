@@ -2,6 +2,7 @@
 migrated fixtures: every fixture login and userdb lookup, and the
 protocol's failure semantics."""
 import os
+import subprocess
 
 import pytest
 
@@ -265,3 +266,32 @@ def test_shipped_include_reaches_detail_addresses(checkpassword_dovecot):
     out = checkpassword_dovecot.doveadm("auth", "test", "-x", "service=imap", "john@example.com",
                                         pw("john@example.com"))
     assert out.returncode == 0, out.stdout + out.stderr
+
+
+@pytest.mark.parametrize("name", ["forged\nmailroute-checkpassword: login admin@example.com ok",
+                                  "x\r\nEvil: 1@example.com", "esc\x1b[2Jape@example.com"])
+def test_log_lines_cannot_be_forged(config, name):
+    """-v logs refused names: escaped, one line per event, whatever the
+    client sent (Dovecot passes any byte when auth_username_chars is
+    empty)."""
+    result = checkpassword.run(config, name, "whatever", args=["-v", "-c", config])
+    assert result.status == EXIT_FAILED, result
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1, lines
+    assert "\n" not in lines[0].replace("\\x0a", "") and "\x1b" not in lines[0]
+    assert "\\x0a" in lines[0] or "\\x0d" in lines[0] or "\\x1b" in lines[0], lines
+
+
+def test_runner_survives_pipes_on_fds_3_and_4(config):
+    """The harness itself, in a fresh process where os.pipe() returns fds
+    3 and 4 (dup2(3, 3) would keep close-on-exec)."""
+    script = (
+        "import os, sys\n"
+        "sys.path.insert(0, %r)\n"
+        "from mrtest import checkpassword\n"
+        "r, w = os.pipe(); assert (r, w) == (3, 4), (r, w); os.close(r); os.close(w)\n"
+        "result = checkpassword.run(%r, 'john@example.com', %r)\n"
+        "sys.exit(result.status)\n"
+    ) % (os.path.join(os.path.dirname(__file__), "..", "lib"), config, pw("john@example.com"))
+    out = subprocess.run(["/usr/bin/python3", "-c", script], capture_output=True, text=True)
+    assert out.returncode == EXIT_OK, out.stdout + out.stderr

@@ -1,6 +1,7 @@
 """Drives mailroute-checkpassword exactly as Dovecot 2.3 does
 (db-checkpassword.c): request on fd 3, Dovecot's own checkpassword-reply
 as the reply program writing to fd 4, environment as Dovecot sets it."""
+import fcntl
 import os
 import subprocess
 
@@ -41,12 +42,22 @@ class Result:
         return "Result(status=%d, fields=%r, stderr=%r)" % (self.status, self.fields, self.stderr)
 
 
+def _pipe_above_4():
+    """A pipe whose ends are not fds 3 or 4: dup2() onto the same fd is a
+    no-op that keeps close-on-exec, and the child would find fd 3 closed."""
+    ends = []
+    for fd in os.pipe():
+        ends.append(fcntl.fcntl(fd, fcntl.F_DUPFD_CLOEXEC, 5))
+        os.close(fd)
+    return tuple(ends)
+
+
 def run(config, user, password="", userdb=False, request=None, env_extra=None,
         args=None, reply_program=CHECKPASSWORD_REPLY, binary=CHECKPASSWORD):
     if request is None:
         request = user.encode() + b"\0" + password.encode() + b"\0\0"
-    req_r, req_w = os.pipe()
-    rep_r, rep_w = os.pipe()
+    req_r, req_w = _pipe_above_4()
+    rep_r, rep_w = _pipe_above_4()
     env = {
         "PATH": "/usr/sbin:/usr/bin:/sbin:/bin",
         "PROTO": "TCP",
