@@ -45,9 +45,9 @@ static void usage(FILE *out)
 "                       configuration error, 3 database failure or data error\n"
 "  check-config         parse the configuration and connect to the database\n"
 "                       exit: 0 ok, 2 configuration error, 3 database failure\n"
-"  pw-test HASH | pw-test -f FILE\n"
-"                       verify the password read from standard input (one\n"
-"                       line) against a stored Django hash\n"
+"  pw-test [-f FILE]    verify a password against a stored Django hash:\n"
+"                       the hash from FILE or the first line of standard\n"
+"                       input, then the password from the next line\n"
 "                       exit: 0 match, 1 mismatch, 2 unsupported or\n"
 "                       malformed hash (reason on stderr)\n"
 "  users [LIMIT]        the canonical users Dovecot lists (doveadm user '*',\n"
@@ -258,6 +258,60 @@ static int cmd_users(const struct mr_config *config, const char *limit_arg)
 }
 
 #define CENSUS_MAX_FORMATS 32
+/* distinct PBKDF2 costs: a few per Django release the passwords were set
+   under; more are left out of the median */
+#define CENSUS_MAX_COSTS 64
+
+struct census_cost {
+	unsigned long iterations;
+	unsigned long hashes;
+};
+
+static void census_add_cost(struct census_cost *costs, unsigned int *count,
+			    unsigned long iterations)
+{
+	for (unsigned int i = 0; i < *count; i++) {
+		if (costs[i].iterations == iterations) {
+			costs[i].hashes++;
+			return;
+		}
+	}
+	if (*count < CENSUS_MAX_COSTS)
+		costs[(*count)++] = (struct census_cost){ iterations, 1 };
+}
+
+static int census_cost_cmp(const void *a, const void *b)
+{
+	unsigned long x = ((const struct census_cost *)a)->iterations;
+	unsigned long y = ((const struct census_cost *)b)->iterations;
+
+	return (x > y) - (x < y);
+}
+
+/* The decoy an unknown user costs should be what a wrong password costs:
+   the median stored PBKDF2 cost against dummy_pbkdf2_iterations. */
+static void census_print_costs(const struct mr_config *config,
+			       struct census_cost *costs, unsigned int count)
+{
+	unsigned long total = 0, seen = 0, median = 0;
+	unsigned long dummy = config->hash.dummy_pbkdf2_iterations;
+
+	for (unsigned int i = 0; i < count; i++)
+		total += costs[i].hashes;
+	if (total == 0)
+		return;
+	qsort(costs, count, sizeof(costs[0]), census_cost_cmp);
+	for (unsigned int i = 0; i < count && seen * 2 < total; i++) {
+		seen += costs[i].hashes;
+		median = costs[i].iterations;
+	}
+	printf("# pbkdf2 iterations: median %lu over %lu hashes; "
+	       "dummy_pbkdf2_iterations = %lu\n", median, total, dummy);
+	if (median > dummy + dummy / 20 || median < dummy - dummy / 20) {
+		printf("# set dummy_pbkdf2_iterations = %lu: unknown users "
+		       "must cost what a wrong password costs\n", median);
+	}
+}
 
 struct census_count {
 	const char *format;
@@ -282,7 +336,9 @@ static struct census_count *census_count_of(struct census_count *counts,
 static int cmd_hash_census(const struct mr_config *config)
 {
 	struct census_count counts[CENSUS_MAX_FORMATS];
-	unsigned int count = 0, listed = 0;
+	struct census_cost costs[CENSUS_MAX_COSTS];
+	unsigned int count = 0, listed = 0, cost_count = 0;
+	unsigned long iterations;
 	struct mr_db *db = mr_db_create(config);
 	struct mr_db_user_iter *iter = NULL;
 	struct mr_account account;
@@ -304,6 +360,10 @@ static int cmd_hash_census(const struct mr_config *config)
 
 			c->accounts++;
 			c->admitted += may_login ? 1 : 0;
+			if (may_login &&
+			    mr_password_pbkdf2_iterations(account.password,
+							  &iterations))
+				census_add_cost(costs, &cost_count, iterations);
 			/* hashes no system verifies (unusable, empty, unknown)
 			   lock nobody out by moving: they are only counted */
 			if (may_login && mr_password_may_match(account.password) &&
@@ -330,6 +390,7 @@ static int cmd_hash_census(const struct mr_config *config)
 	}
 	printf("# %u account%s to move before Stalwart\n", listed,
 	       listed == 1 ? "" : "s");
+	census_print_costs(config, costs, cost_count);
 	return listed == 0 ? EXIT_FOUND : EXIT_REFUSED;
 }
 
@@ -359,14 +420,24 @@ static int cmd_pw_test(const struct mr_config *config, int argc, char *argv[])
 	enum mr_password_result result;
 	const char *reason;
 
+	/* Never the hash on the command line: every local user can read
+	   it there (/proc/PID/cmdline). */
 	if (argc == 3 && strcmp(argv[1], "-f") == 0) {
-		if (mr_read_small_file(argv[2], 4096, &stored, &error) < 0) {
+		if (mr_read_small_file(argv[2], 4096, &stored, NULL,
+				       &error) < 0) {
 			fprintf(stderr, "mailroute-auth: %s\n", error.message);
 			return EXIT_PW_UNVERIFIABLE;
 		}
 		stored[strcspn(stored, "\r\n")] = '\0';
-	} else if (argc == 2) {
-		stored = strdup(argv[1]);
+	} else if (argc == 1) {
+		stored = malloc(MR_PASSWORD_SIZE);
+		if (stored != NULL &&
+		    read_password(stored, MR_PASSWORD_SIZE) < 0) {
+			fprintf(stderr, "mailroute-auth: cannot read the hash\n");
+			sodium_memzero(stored, MR_PASSWORD_SIZE);
+			free(stored);
+			return EXIT_PW_UNVERIFIABLE;
+		}
 	} else {
 		usage(stderr);
 		return EXIT_USAGE;

@@ -174,7 +174,26 @@ static int set_db_password(struct mr_config_parser *parser, const char *key,
 		return parse_error(parser, key, "out of memory");
 	wipe_string(&parser->config->db_password);
 	parser->config->db_password = copy;
+	parser->config->db_password_inline = true;
 	return 0;
+}
+
+/* Whether a file may steer the module (which runs as root at Dovecot's
+   start) and hold the database password: owned by root or by the user
+   reading it, writable by nobody else, and, when it holds the password,
+   not readable by everyone. NULL when it may. */
+static const char *file_trust_problem(const struct stat *st, bool secret)
+{
+	if (!S_ISREG(st->st_mode))
+		return "not a regular file";
+	if (st->st_uid != 0 && st->st_uid != geteuid())
+		return "owned by another user than root";
+	if ((st->st_mode & (S_IWGRP | S_IWOTH)) != 0)
+		return "writable by group or others (chmod go-w)";
+	if (secret && (st->st_mode & S_IROTH) != 0)
+		return "holds the database password and is readable by "
+			"everyone (chmod o-r; 0640 root:dovecot)";
+	return NULL;
 }
 
 /* The password file holds the password on its first line; the trailing
@@ -183,7 +202,9 @@ static int set_db_password(struct mr_config_parser *parser, const char *key,
 static int set_db_password_file(struct mr_config_parser *parser,
 				const char *key, const char *value)
 {
+	const char *problem = NULL;
 	char buf[1024];
+	struct stat st;
 	ssize_t len;
 	int fd;
 	char *end;
@@ -199,6 +220,15 @@ static int set_db_password_file(struct mr_config_parser *parser,
 
 		snprintf(reason, sizeof(reason), "open(%s) failed: %s", value,
 			 strerror(errno));
+		return parse_error(parser, key, reason);
+	}
+	if (fstat(fd, &st) < 0 ||
+	    (problem = file_trust_problem(&st, true)) != NULL) {
+		char reason[PATH_MAX + 128];
+
+		snprintf(reason, sizeof(reason), "%s: %s", value,
+			 problem != NULL ? problem : strerror(errno));
+		close(fd);
 		return parse_error(parser, key, reason);
 	}
 	len = read(fd, buf, sizeof(buf) - 1);
@@ -410,6 +440,8 @@ static const struct mr_config_key config_keys_template[] = {
 	UINT_KEY("hash_max_argon2_lanes", hash.argon2_max_lanes, false, 1, 255),
 	UINT_KEY("hash_max_scrypt_work", hash.scrypt_max_work, false,
 		 2, 1UL << 30),
+	UINT_KEY("hash_max_scrypt_memory_kib", hash.scrypt_max_memory_kib,
+		 false, 64, 4194304),
 	UINT_KEY("hash_max_bcrypt_cost", hash.bcrypt_max_cost, false, 4, 31),
 	UINT_KEY("dummy_pbkdf2_iterations", hash.dummy_pbkdf2_iterations,
 		 false, 1, 100000000),
@@ -438,8 +470,11 @@ struct mr_config *mr_config_new_defaults(void)
 	config->hash.argon2_max_time = 16;
 	config->hash.argon2_max_lanes = 16;
 	config->hash.scrypt_max_work = 1UL << 22;
+	/* Django's default (N = 2^14, r = 8) takes 16 MiB */
+	config->hash.scrypt_max_memory_kib = 131072;
 	config->hash.bcrypt_max_cost = 16;
-	config->hash.dummy_pbkdf2_iterations = 260000;
+	/* Django 5.x's default: what most stored hashes cost */
+	config->hash.dummy_pbkdf2_iterations = 1000000;
 	config->verify_cache_size = 10000;
 	config->verify_cache_ttl = 3600;
 	if (replace_string(&config->mail_root, "/data/mailstorage") < 0 ||
@@ -551,16 +586,26 @@ int mr_config_parse(const char *source_name, const char *text,
 int mr_config_load(const char *path, struct mr_config **config_r,
 		   struct mr_error *error)
 {
+	const char *problem;
+	struct stat st;
 	char *text;
 	int ret;
 
 	*config_r = NULL;
-	if (mr_read_small_file(path, MR_CONFIG_MAX_FILE_SIZE, &text,
+	if (mr_read_small_file(path, MR_CONFIG_MAX_FILE_SIZE, &text, &st,
 			       error) < 0)
 		return -1;
-	ret = mr_config_parse(path, text, config_r, error);
+	problem = file_trust_problem(&st, false);
+	ret = problem != NULL ? -1 : mr_config_parse(path, text, config_r, error);
 	sodium_memzero(text, strlen(text));
 	free(text);
+	if (ret == 0 && (*config_r)->db_password_inline)
+		problem = file_trust_problem(&st, true);
+	if (problem != NULL) {
+		mr_config_free(config_r);
+		mr_error_set(error, "%s: %s", path, problem);
+		return -1;
+	}
 	return ret;
 }
 

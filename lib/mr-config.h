@@ -29,12 +29,14 @@ struct mr_hash_limits {
 	unsigned long argon2_max_memory_kib;
 	unsigned long argon2_max_time;
 	unsigned long argon2_max_lanes;
-	/* scrypt N * r * p */
+	/* scrypt N * r * p (time), and 128 * r * (N + p) bytes (memory) */
 	unsigned long scrypt_max_work;
+	unsigned long scrypt_max_memory_kib;
 	unsigned long bcrypt_max_cost;
 	/* PBKDF2-SHA256 iterations of the dummy verification run for unknown
 	   users and unusable hashes: set it to the cost most stored hashes
-	   have, so timing does not tell them apart from a wrong password. */
+	   have (mailroute-auth hash-census shows their median), so timing
+	   does not tell them apart from a wrong password. */
 	unsigned long dummy_pbkdf2_iterations;
 };
 
@@ -47,6 +49,8 @@ struct mr_config {
 	char *db_name;
 	char *db_user;
 	char *db_password;
+	/* db_password written in the configuration file itself */
+	bool db_password_inline;
 	enum mr_db_tls db_tls;
 	char *db_tls_ca;
 	unsigned int db_connect_timeout;

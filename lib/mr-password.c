@@ -1,8 +1,10 @@
 #include "mr-password.h"
 #include "mr-hash-private.h"
+#include "mr-text.h"
 
 #include <sodium.h>
 
+#include <limits.h>
 #include <string.h>
 
 struct hash_format {
@@ -86,6 +88,26 @@ void mr_password_verify_dummy(const struct mr_hash_limits *limits,
 	(void)mr_hash_pbkdf2_sha256(password, salt, sizeof(salt) - 1,
 				    limits->dummy_pbkdf2_iterations, key);
 	sodium_memzero(key, sizeof(key));
+}
+
+bool mr_password_pbkdf2_iterations(const char *stored,
+				   unsigned long *iterations_r)
+{
+	const char *prefixes[] = { "pbkdf2_sha256$", "pbkdf2_sha1$" };
+
+	for (unsigned int i = 0; i < sizeof(prefixes) / sizeof(prefixes[0]);
+	     i++) {
+		size_t len = strlen(prefixes[i]);
+		const char *end;
+
+		if (strncmp(stored, prefixes[i], len) != 0)
+			continue;
+		end = strchr(stored + len, '$');
+		return end != NULL &&
+			mr_parse_ulong_n(stored + len, (size_t)(end - stored - len),
+					 1, ULONG_MAX, iterations_r);
+	}
+	return false;
 }
 
 bool mr_password_may_match(const char *stored)

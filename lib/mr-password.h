@@ -49,6 +49,11 @@ bool mr_password_may_match(const char *stored);
    "unusable", "unknown". Never the hash itself. */
 const char *mr_password_format(const char *stored);
 
+/* The iteration count of a pbkdf2_sha256 or pbkdf2_sha1 hash (canonical
+   decimal), for reports; false for any other string. */
+bool mr_password_pbkdf2_iterations(const char *stored,
+				   unsigned long *iterations_r);
+
 /* Makes a new Django pbkdf2_sha256 hash with a random 22-character salt,
    as Django's make_password does. out needs MR_PASSWORD_MAKE_SIZE bytes.
    Returns 0, or -1 on a library failure. */

@@ -2,7 +2,7 @@
 import os
 import subprocess
 
-from mrtest import fixtures
+from mrtest import fixtures, scale
 from mrtest.paths import ADMIN_CLI
 
 
@@ -74,7 +74,7 @@ def test_shipped_example_config_parses(workdir, mariadb, migrated_db):
     from mrtest.paths import SOURCE_DIR
     text = open(os.path.join(SOURCE_DIR, "conf.d", "mailroute-auth.conf")).read()
     password_file = os.path.join(workdir, "shipped.password")
-    with open(password_file, "w") as f:
+    with open(os.open(password_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as f:
         f.write(APP_PASSWORD + "\n")
     text = (text.replace("/run/mysqld/mysqld.sock", mariadb.socket)
                 .replace("db_name = mail\n", "db_name = %s\n" % migrated_db)
@@ -89,8 +89,20 @@ def test_shipped_example_config_parses(workdir, mariadb, migrated_db):
     import re
     setting = re.compile(r"^#(?!db_hosts|db_tls)[a-z_0-9]+ = ")
     uncommented = "\n".join(l[1:] if setting.match(l) else l for l in text.splitlines())
-    assert uncommented.count("\nhash_max_") == 6
+    assert uncommented.count("\nhash_max_") == 7
     with open(path, "w") as f:
         f.write(uncommented + "\n")
     out = cli("-c", path, "check-config")
     assert out.returncode == 0, out.stderr
+
+
+def test_pw_test_takes_the_hash_on_stdin_not_argv():
+    """A hash on the command line is readable by every local user
+    (/proc/PID/cmdline): pw-test reads it from standard input."""
+    stored, password = scale.PASSWORD, scale.PLAIN_PASSWORD
+    out = cli("pw-test", stdin="%s\n%s\n" % (stored, password))
+    assert out.returncode == 0 and out.stdout == "match\n", out
+    out = cli("pw-test", stdin="%s\nwrong\n" % stored)
+    assert out.returncode == 1 and out.stdout == "mismatch\n", out
+    out = cli("pw-test", stored, stdin=password + "\n")
+    assert out.returncode == 2 and "Usage" in out.stderr, out

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #define MINIMAL "db_socket = /run/mysqld/mysqld.sock\ndb_name = mail\n" \
@@ -144,6 +145,81 @@ START_TEST(load_missing_file)
 }
 END_TEST
 
+/* Writes text to a new temporary file with the given mode. */
+static void write_file(char *path, const char *text, mode_t mode)
+{
+	int fd = mkstemp(path);
+
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+	close(fd);
+	ck_assert_int_eq(chmod(path, mode), 0);
+}
+
+static void load_result(const char *path, const char *expected)
+{
+	struct mr_config *config = NULL;
+	struct mr_error error = { "" };
+	int ret = mr_config_load(path, &config, &error);
+
+	if (expected == NULL) {
+		ck_assert_msg(ret == 0, "load failed: %s", error.message);
+		mr_config_free(&config);
+	} else {
+		ck_assert_int_eq(ret, -1);
+		ck_assert_ptr_null(config);
+		ck_assert_msg(strstr(error.message, expected) != NULL,
+			      "error '%s' does not contain '%s'",
+			      error.message, expected);
+	}
+}
+
+/* The module reads the file as root at Dovecot's start: a file others
+   can write steers it; one that holds the password must not be
+   world-readable. */
+START_TEST(files_that_cannot_be_trusted)
+{
+	char conf[] = "/tmp/mr-unit-confXXXXXX";
+	char secret[] = "/tmp/mr-unit-pwXXXXXX";
+	char text[256];
+
+	write_file(conf, MINIMAL "db_password = s3cret\n", 0600);
+	load_result(conf, NULL);
+	ck_assert_int_eq(chmod(conf, 0640), 0);
+	load_result(conf, NULL);
+	ck_assert_int_eq(chmod(conf, 0644), 0);
+	load_result(conf, "readable by everyone");
+	ck_assert_int_eq(chmod(conf, 0620), 0);
+	load_result(conf, "writable by group or others");
+	unlink(conf);
+
+	/* no password in it: readable is fine, writable is not */
+	write_file(secret, "s3cret\n", 0600);
+	snprintf(text, sizeof(text), MINIMAL "db_password_file = %s\n", secret);
+	strcpy(conf, "/tmp/mr-unit-confXXXXXX");
+	write_file(conf, text, 0644);
+	load_result(conf, NULL);
+	ck_assert_int_eq(chmod(conf, 0646), 0);
+	load_result(conf, "writable by group or others");
+	ck_assert_int_eq(chmod(conf, 0644), 0);
+	ck_assert_int_eq(chmod(secret, 0644), 0);
+	load_result(conf, "readable by everyone");
+	ck_assert_int_eq(chmod(secret, 0660), 0);
+	load_result(conf, "writable by group or others");
+	ck_assert_int_eq(chmod(secret, 0640), 0);
+	load_result(conf, NULL);
+	if (geteuid() == 0) {
+		/* another owner than root or the reader */
+		ck_assert_int_eq(chown(secret, 65534, 0), 0);
+		load_result(conf, "owned by another user");
+		ck_assert_int_eq(chown(conf, 65534, 0), 0);
+		load_result(conf, "owned by another user");
+	}
+	unlink(secret);
+	unlink(conf);
+}
+END_TEST
+
 Suite *config_suite(void)
 {
 	Suite *suite = suite_create("config");
@@ -154,6 +230,7 @@ Suite *config_suite(void)
 	tcase_add_test(tc, errors_name_file_line_key);
 	tcase_add_test(tc, password_file);
 	tcase_add_test(tc, load_missing_file);
+	tcase_add_test(tc, files_that_cannot_be_trusted);
 	suite_add_tcase(suite, tc);
 	return suite;
 }
