@@ -361,13 +361,18 @@ static int account_row_finish(struct account_row *row,
 	};
 
 	for (unsigned int i = 0; i < ACCOUNT_COLUMN_COUNT; i++) {
+		/* a number that does not fit an unsigned 64-bit value is
+		   negative (the schema's columns are unsigned) */
+		const char *problem = row->is_null[i] ? "NULL" :
+			row->bind[i].buffer_type == MYSQL_TYPE_LONGLONG ?
+			"negative" : "too long";
+
 		if (row->truncated[i] ||
 		    (row->is_null[i] && !nullable[i])) {
 			mr_error_set(error,
 				"malformed row for account %llu: column %s is %s",
 				row->is_null[COL_ACCOUNT_ID] ? 0ULL : row->ids[0],
-				account_column_names[i],
-				row->truncated[i] ? "too long" : "NULL");
+				account_column_names[i], problem);
 			return -1;
 		}
 	}

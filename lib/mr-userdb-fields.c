@@ -1,6 +1,7 @@
 #include "mr-userdb-fields.h"
 #include "mr-text.h"
 
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -72,6 +73,11 @@ static bool refuse_unsafe_name(const struct mr_account *account,
 	return true;
 }
 
+/* Dovecot keeps an autoexpunge interval as seconds in an unsigned int: a
+   longer one is refused when the session starts, after a login that
+   succeeded. */
+#define MAX_AUTOEXPUNGE_DAYS (UINT_MAX / (24U * 60 * 60))
+
 static char *autoexpunge_imports(const struct mr_config *config,
 				 unsigned long days)
 {
@@ -106,6 +112,14 @@ int mr_userdb_fields_build(const struct mr_config *config,
 	    refuse_unsafe_name(account, "localpart", account->localpart, 1,
 			       error))
 		return -1;
+	if (continuity_only && account->has_storage_days &&
+	    account->storage_days > MAX_AUTOEXPUNGE_DAYS) {
+		mr_error_set(error, "account %llu: continuity_storage_days %lu "
+			     "is over the %u days Dovecot accepts",
+			     (unsigned long long)account->account_id,
+			     account->storage_days, MAX_AUTOEXPUNGE_DAYS);
+		return -1;
+	}
 
 	fields_r->home = maildir_path(config->mail_root, account->domain,
 				      account->localpart);

@@ -158,6 +158,38 @@ START_TEST(continuity)
 }
 END_TEST
 
+/* Dovecot refuses an autoexpunge interval over UINT_MAX seconds, after
+   the login succeeded: such a row is malformed, named by account. A
+   hosted account ignores its days and stays usable. */
+START_TEST(storage_days_dovecot_cannot_take)
+{
+	struct mr_account account = account_new("john", "example.com");
+	struct mr_userdb_fields fields;
+	struct mr_error error;
+
+	account.account_id = 4711;
+	account.hosted = false;
+	account.continuity = true;
+	account.has_storage_days = true;
+	account.storage_days = 49710;
+	build_ok(&account, &fields);
+	ck_assert_ptr_nonnull(fields.userdb_import);
+	ck_assert_ptr_nonnull(strstr(fields.userdb_import, "autoexpunge=49710d"));
+	mr_userdb_fields_free(&fields);
+
+	account.storage_days = 49711;
+	ck_assert_int_eq(mr_userdb_fields_build(unit_config, &account, &fields,
+						&error), -1);
+	ck_assert_ptr_nonnull(strstr(error.message, "account 4711"));
+	ck_assert_ptr_nonnull(strstr(error.message, "continuity_storage_days"));
+
+	account.hosted = true;
+	build_ok(&account, &fields);
+	ck_assert_ptr_null(fields.userdb_import);
+	mr_userdb_fields_free(&fields);
+}
+END_TEST
+
 Suite *userdb_fields_suite(void)
 {
 	Suite *suite = suite_create("userdb-fields");
@@ -169,6 +201,7 @@ Suite *userdb_fields_suite(void)
 	tcase_add_test(tc, unsafe_names_refused);
 	tcase_add_test(tc, quota_rule);
 	tcase_add_test(tc, continuity);
+	tcase_add_test(tc, storage_days_dovecot_cannot_take);
 	suite_add_tcase(suite, tc);
 	return suite;
 }
