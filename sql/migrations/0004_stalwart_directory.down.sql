@@ -19,6 +19,7 @@ DROP FUNCTION IF EXISTS mailroute_stalwart_emails;
 DROP FUNCTION IF EXISTS mailroute_stalwart_user;
 DROP PROCEDURE IF EXISTS mailroute_split_address;
 DROP PROCEDURE IF EXISTS mailroute_stalwart_find;
+DROP FUNCTION IF EXISTS mailroute_same_name;
 DROP PROCEDURE IF EXISTS mailroute_stalwart_check_names;
 DROP FUNCTION IF EXISTS mailroute_stalwart_secret;
 DROP FUNCTION IF EXISTS mailroute_hash_field;

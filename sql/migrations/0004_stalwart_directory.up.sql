@@ -155,6 +155,22 @@ BEGIN
   END IF;
 END ;;
 
+-- Whether a name the collation matched is the name asked for (SPEC 3):
+-- ASCII letters case-insensitively, every other character exactly.
+-- utf8_general_ci also equates o and ö, s and ß, K and the Kelvin sign.
+-- Lowered, the two must be the same bytes; without their ASCII letters,
+-- the same bytes too (so no letter differs but in ASCII case).
+CREATE OR REPLACE FUNCTION mailroute_same_name(
+    p_stored VARCHAR(255) CHARACTER SET utf8,
+    p_asked VARCHAR(512) CHARACTER SET utf8)
+RETURNS BOOLEAN
+DETERMINISTIC NO SQL
+BEGIN
+  RETURN CAST(LOWER(p_stored) AS BINARY) = CAST(LOWER(p_asked) AS BINARY)
+     AND CAST(REGEXP_REPLACE(p_stored COLLATE utf8_bin, '[A-Za-z]', '') AS BINARY)
+       = CAST(REGEXP_REPLACE(p_asked COLLATE utf8_bin, '[A-Za-z]', '') AS BINARY);
+END ;;
+
 -- The alias row (mailroute_alias.alias_id) that localpart@domain
 -- addresses, with the account's flags; NULL when no account has the
 -- address. Two accounts on it are a data error.
@@ -174,7 +190,9 @@ BEGIN
     INTO p_alias, first_account, last_account,
          canonical_localpart_r, canonical_domain_r, p_receives
     FROM mailroute_login
-   WHERE login_localpart = p_localpart AND login_domain = p_domain;
+   WHERE login_localpart = p_localpart AND login_domain = p_domain
+     AND mailroute_same_name(login_localpart, p_localpart)
+     AND mailroute_same_name(login_domain, p_domain);
   IF first_account <> last_account THEN
     SET message = CONCAT('mailroute: accounts ', first_account, ' and ',
                          last_account, ' share ', p_localpart, '@', p_domain);
@@ -221,7 +239,8 @@ BEGIN
   IF alias IS NULL OR NOT receives OR NOT EXISTS (
        SELECT 1 FROM mailroute_alias
         WHERE alias_id = alias
-          AND canonical_localpart = localpart AND canonical_domain = domain) THEN
+          AND mailroute_same_name(canonical_localpart, localpart)
+          AND mailroute_same_name(canonical_domain, domain)) THEN
     RETURN NULL;
   END IF;
   RETURN alias;
