@@ -16,6 +16,7 @@ static const struct mr_hash_limits fuzz_limits = {
 	.argon2_max_time = 3,
 	.argon2_max_lanes = 2,
 	.scrypt_max_work = 1024,
+	.scrypt_max_memory_kib = 256,
 	.bcrypt_max_cost = 4,
 	.dummy_pbkdf2_iterations = 1,
 };

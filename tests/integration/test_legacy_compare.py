@@ -3,13 +3,11 @@ the pre-migration fixtures; mailroute-checkpassword runs on the same data
 after the migrations. Results must be identical for every address except
 the intended differences listed here, each with its reason."""
 import os
-import re
 
 import pytest
 
 from mrtest import checkpassword, fixtures
-
-LEGACY_FILE = os.path.join(os.path.dirname(__file__), "legacy-queries.sql")
+from mrtest.legacy import query as legacy_query
 
 # localpart (under every name of its domain) -> why the new answer differs
 # from the legacy one (SPEC 3-4)
@@ -37,12 +35,6 @@ def localpart_of(address):
     return address.rsplit("@", 1)[0]
 
 
-def legacy_query(number):
-    text = open(LEGACY_FILE).read()
-    blocks = re.split(r"\n-- \d\. ", text)
-    # the block's first line is the rest of its "-- N." comment
-    body = "\n".join(l for l in blocks[number].splitlines()[1:] if not l.startswith("--"))
-    return body.strip().rstrip(";")
 
 
 def legacy_userdb(server, db, localpart, domain):

@@ -28,8 +28,11 @@ def _find(*names):
 
 
 class MariaDB:
-    def __init__(self, root):
+    def __init__(self, root, buffer_pool="64M"):
+        """buffer_pool: InnoDB's cache; small for tests, sized to the data
+        for benchmarks (production holds its working set in memory)."""
         self.root = root
+        self.buffer_pool = buffer_pool
         self.datadir = os.path.join(root, "data")
         self.socket = os.path.join(root, "mysqld.sock")
         self.port = free_port()
@@ -70,7 +73,7 @@ class MariaDB:
              "--datadir=" + self.datadir, "--socket=" + self.socket,
              "--port=%d" % self.port, "--bind-address=127.0.0.1",
              "--pid-file=" + os.path.join(self.root, "mysqld.pid"), "--tmpdir=" + tmpdir,
-             "--skip-name-resolve", "--innodb-buffer-pool-size=64M",
+             "--skip-name-resolve", "--innodb-buffer-pool-size=" + self.buffer_pool,
              "--innodb-flush-log-at-trx-commit=2", "--log-error=" + self.log_path]
             + tls_options,
             stdout=log, stderr=log)
