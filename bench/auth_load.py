@@ -29,11 +29,11 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "tests", "lib"))
 
-from mrtest import fixtures, scale  # noqa: E402
+from mrtest import fixtures, legacy, scale  # noqa: E402
 from mrtest.dovecot import (Dovecot, checkpassword_auth, install_auth_modules,  # noqa: E402
                             module_auth, share_config_with_dovecot, sql_auth)
 from mrtest.mariadb import MariaDB  # noqa: E402
-from mrtest.paths import CHECKPASSWORD, SOURCE_DIR  # noqa: E402
+from mrtest.paths import BUILD_DIR, CHECKPASSWORD, SOURCE_DIR  # noqa: E402
 
 RESULTS_DIR = os.path.join(SOURCE_DIR, "bench", "results")
 # Django 5.x's default cost: what a real login pays without a cache
@@ -139,9 +139,94 @@ def list_users(dovecot):
     return first or 0.0, time.monotonic() - start, names, proc.returncode
 
 
+def ceiling(config, accounts, clients, seconds):
+    """bench-lookup: the module's resolution without Dovecot."""
+    out = subprocess.run([os.path.join(BUILD_DIR, "bench", "bench-lookup"), config,
+                          str(accounts), str(clients), str(seconds)],
+                         capture_output=True, text=True)
+    rate, p50, p99, failures = out.stdout.split()
+    return float(rate), float(p50), float(p99), int(failures)
+
+
+def worker_rss_kib(dovecot):
+    """Summed VmRSS of this Dovecot's auth-worker processes."""
+    with open(os.path.join(dovecot.base_dir, "master.pid")) as f:
+        master = f.read().strip()
+    total = 0
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        try:
+            with open("/proc/%s/stat" % pid) as f:
+                parent = f.read().rsplit(")", 1)[1].split()[1]
+            with open("/proc/%s/cmdline" % pid, "rb") as f:
+                cmdline = f.read()
+            if parent != master or b"auth-worker" not in cmdline:
+                continue
+            with open("/proc/%s/status" % pid) as f:
+                total += next(int(line.split()[1]) for line in f if line.startswith("VmRSS:"))
+        except (OSError, StopIteration, IndexError):
+            continue
+    return total
+
+
+def rss_growth(dovecot, users, clients, requests):
+    """auth-worker RSS after a warm-up, and after `requests` lookups more."""
+    drive_count(lambda: userdb_client(dovecot), users, clients, requests // 10)
+    before = worker_rss_kib(dovecot)
+    drive_count(lambda: userdb_client(dovecot), users, clients, requests)
+    return before, worker_rss_kib(dovecot)
+
+
+def drive_count(make_client, users, clients, requests):
+    """`requests` requests spread over `clients` connections."""
+    def worker(seed):
+        rng = random.Random(seed)
+        conn, call = make_client()
+        try:
+            for _ in range(requests // clients):
+                call(rng.choice(users))
+        finally:
+            conn.close()
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(clients)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+
+
+def legacy_auth(root, server, db):
+    """Today's production userdb: the legacy user_query over
+    temporary_hosted (tests/integration/legacy-queries.sql), through
+    Dovecot's sql driver. No passdb answers (userdb test only)."""
+    from mrtest.mariadb import APP_PASSWORD, APP_USER
+    path = os.path.join(root, "dovecot-legacy-sql.conf.ext")
+    with open(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as f:
+        f.write("driver = mysql\n"
+                "connect = host=127.0.0.1 port=%d dbname=%s user=%s password=%s\n"
+                "password_query = SELECT NULL AS password FROM DUAL WHERE 1 = 0\n"
+                "user_query = %s\n" % (server.port, db, APP_USER, APP_PASSWORD,
+                                        " ".join(legacy.query(legacy.USER_QUERY).split())))
+    return ("auth_username_chars =\n"
+            "passdb {\n  driver = sql\n  args = %s\n}\n"
+            "userdb {\n  driver = sql\n  args = %s\n}\n" % (path, path))
+
+
+def restore_temporary_hosted(server, db):
+    """The stop-gap table the legacy query reads, with the values the
+    scale data's policy has (hosted, 2048 MB), one row per domain."""
+    server.query("CREATE TABLE IF NOT EXISTS temporary_hosted LIKE temporary_hosted_retired",
+                 db=db)
+    server.query("INSERT INTO temporary_hosted (domain_id, hosted, continuity,"
+                 " cont_storage_days, quota_mb) SELECT id, 1, 0, NULL, 2048"
+                 " FROM amavisd_domain", db=db)
+
+
 def contender_auth(name, root, server, db, config):
     if name == "module":
         return module_auth(config)
+    if name == "legacy":
+        return legacy_auth(root, server, db)
     if name == "sql":
         return sql_auth(os.path.join(root, "dovecot-sql.conf.ext"), server, db,
                         "/nonexistent/mail", "/nonexistent/index")
@@ -188,7 +273,7 @@ def run(args):
     install_auth_modules()
     work = tempfile.mkdtemp(prefix="mailroute-bench-")
     os.chmod(work, 0o755)
-    server = MariaDB(os.path.join(work, "mariadb"))
+    server = MariaDB(os.path.join(work, "mariadb"), buffer_pool=args.buffer_pool)
     server.start()
     rows = []
     try:
@@ -196,6 +281,8 @@ def run(args):
             db = "bench_%d" % accounts
             started = time.monotonic()
             scale.load(server, db, accounts)
+            if "legacy" in args.contenders:
+                restore_temporary_hosted(server, db)
             print("# %d accounts loaded in %.0f s" % (accounts, time.monotonic() - started),
                   flush=True)
             config = fixtures.write_config(os.path.join(work, db + ".conf"), server, db,
@@ -213,8 +300,21 @@ def run(args):
                     real_sample = sample[:args.real_cost_accounts]
                     set_real_cost(server, db, real_sample)
                     logins = [scale.addresses(n)["canonical"] for n in real_sample]
+                if "ceiling" in args.contenders and "userdb" in args.tests \
+                        and cost == args.costs[0]:
+                    rate, p50, p99, failed = ceiling(config, accounts, args.clients,
+                                                     args.seconds)
+                    row = dict(accounts=accounts, contender="ceiling", test="userdb",
+                               hash_cost=cost, cache="-", clients=args.clients,
+                               per_second=round(rate, 1), p50_ms=p50, p99_ms=p99,
+                               failed=failed)
+                    rows.append(row)
+                    print("\t".join(str(v) for v in row.values()), flush=True)
                 for cache in args.cache:
                     for name in args.contenders:
+                        # no Dovecot (ceiling), or only a userdb (legacy)
+                        if name == "ceiling" or (name == "legacy" and cost != args.costs[0]):
+                            continue
                         root = os.path.join(work, "%s-%s" % (db, cost))
                         os.makedirs(root, exist_ok=True)
                         dovecot = start_dovecot(root, name, server, db, config, cache)
@@ -226,7 +326,7 @@ def run(args):
                             if cost == args.costs[0]:
                                 tests.insert(0, ("userdb", lambda: userdb_client(dovecot), users))
                             if "iterate" in args.tests and cost == args.costs[0] \
-                                    and not cache and name != "checkpassword":
+                                    and not cache and name in ("module", "sql"):
                                 first, total, names, status = list_users(dovecot)
                                 row = dict(accounts=accounts, contender=name, test="iterate",
                                            hash_cost="-", cache="off", clients=1,
@@ -237,7 +337,18 @@ def run(args):
                                            else 1)
                                 rows.append(row)
                                 print("\t".join(str(v) for v in row.values()), flush=True)
-                            tests = [t for t in tests if t[0] in args.tests]
+                            tests = [t for t in tests if t[0] in args.tests and
+                                     (name != "legacy" or t[0] == "userdb")]
+                            if "rss" in args.tests and name == "module" and not cache \
+                                    and cost == args.costs[0]:
+                                before, after = rss_growth(dovecot, users, args.clients,
+                                                           args.rss_requests)
+                                row = dict(accounts=accounts, contender=name, test="rss",
+                                           hash_cost="-", cache="off", clients=args.clients,
+                                           per_second=args.rss_requests, p50_ms=before,
+                                           p99_ms=after, failed=0)
+                                rows.append(row)
+                                print("\t".join(str(v) for v in row.values()), flush=True)
                             for kind, make_client, names in tests:
                                 rate, p50, p99, failed = drive(make_client, names, args.clients,
                                                                args.seconds)
@@ -296,11 +407,17 @@ def write_results(rows, results_dir, plot):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--sizes", default="10000,100000,1000000")
-    parser.add_argument("--contenders", default="module,sql,checkpassword")
+    parser.add_argument("--contenders", default="module,sql,checkpassword,legacy,ceiling",
+                        help="legacy: today's user_query over temporary_hosted, userdb "
+                        "only; ceiling: bench-lookup, the module's resolution without "
+                        "Dovecot, userdb only")
     parser.add_argument("--costs", default="low,real")
     parser.add_argument("--cache", default="off,on")
     parser.add_argument("--tests", default="userdb,login,iterate",
-                        help="iterate: doveadm user '*', p50_ms = first name, p99_ms = all")
+                        help="iterate: doveadm user '*', p50_ms = first name, p99_ms = all; "
+                        "rss: auth-worker RSS in KiB after a warm-up (p50_ms) and after "
+                        "--rss-requests more lookups (p99_ms)")
+    parser.add_argument("--rss-requests", type=int, default=100_000)
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--real-cost-accounts", type=int, default=64,
                         help="accounts given their own 1,000,000-iteration hash")
@@ -308,6 +425,9 @@ def main():
                         help="the module's verified-credential cache (verify_cache_size)")
     parser.add_argument("--seconds", type=float, default=10)
     parser.add_argument("--results", default=RESULTS_DIR)
+    parser.add_argument("--buffer-pool", default="2G",
+                        help="MariaDB's innodb_buffer_pool_size: production keeps the "
+                        "accounts in memory")
     parser.add_argument("--no-plot", action="store_true")
     args = parser.parse_args()
     args.sizes = [int(s) for s in args.sizes.split(",")]
