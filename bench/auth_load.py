@@ -161,7 +161,8 @@ def worker_rss_kib(dovecot):
                 parent = f.read().rsplit(")", 1)[1].split()[1]
             with open("/proc/%s/cmdline" % pid, "rb") as f:
                 cmdline = f.read()
-            if parent != master or b"auth-worker" not in cmdline:
+            # the auth-worker service runs "auth -w"
+            if parent != master or b"auth -w" not in cmdline.replace(b"\0", b" "):
                 continue
             with open("/proc/%s/status" % pid) as f:
                 total += next(int(line.split()[1]) for line in f if line.startswith("VmRSS:"))
@@ -174,6 +175,8 @@ def rss_growth(dovecot, users, clients, requests):
     """auth-worker RSS after a warm-up, and after `requests` lookups more."""
     drive_count(lambda: userdb_client(dovecot), users, clients, requests // 10)
     before = worker_rss_kib(dovecot)
+    if before == 0:
+        raise RuntimeError("no auth-worker process found")
     drive_count(lambda: userdb_client(dovecot), users, clients, requests)
     return before, worker_rss_kib(dovecot)
 
@@ -368,17 +371,19 @@ def run(args):
     return rows
 
 
-def write_results(rows, results_dir, plot):
+def write_csv(rows, results_dir):
     os.makedirs(results_dir, exist_ok=True)
-    stamp = time.strftime("%Y%m%d-%H%M%S")
-    path = os.path.join(results_dir, "auth-load-%s.csv" % stamp)
+    path = os.path.join(results_dir, "auth-load-%s.csv" % time.strftime("%Y%m%d-%H%M%S"))
     with open(path, "w", newline="") as f:
         writer = csv.DictWriter(f, fieldnames=list(rows[0]))
         writer.writeheader()
         writer.writerows(rows)
     print("# wrote " + path)
-    if not plot:
-        return
+    return path
+
+
+def plot(rows, png):
+    """Requests per second against accounts, per contender, auth cache off."""
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
@@ -386,10 +391,11 @@ def write_results(rows, results_dir, plot):
     for ax, test in zip(axes, ("userdb", "login")):
         series = {}
         for row in rows:
-            if row["test"] == test and row["cache"] == "off":
+            if row["test"] == test and row["cache"] in ("off", "-"):
                 key = "%s (%s hash)" % (row["contender"], row["hash_cost"]) \
                     if test == "login" else row["contender"]
-                series.setdefault(key, []).append((row["accounts"], row["per_second"]))
+                series.setdefault(key, []).append((int(row["accounts"]),
+                                                   float(row["per_second"])))
         for key, points in sorted(series.items()):
             points.sort()
             ax.plot([p[0] for p in points], [p[1] for p in points], marker="o", label=key)
@@ -399,7 +405,6 @@ def write_results(rows, results_dir, plot):
         ax.set_title("%s, auth cache off" % test)
         ax.legend(fontsize=7)
     fig.tight_layout()
-    png = path[:-4] + ".png"
     fig.savefig(png, dpi=100)
     print("# wrote " + png)
 
@@ -429,7 +434,13 @@ def main():
                         help="MariaDB's innodb_buffer_pool_size: production keeps the "
                         "accounts in memory")
     parser.add_argument("--no-plot", action="store_true")
+    parser.add_argument("--plot", metavar="CSV",
+                        help="only draw the PNG of an earlier run's CSV")
     args = parser.parse_args()
+    if args.plot:
+        with open(args.plot) as f:
+            plot(list(csv.DictReader(f)), args.plot[:-4] + ".png")
+        return 0
     args.sizes = [int(s) for s in args.sizes.split(",")]
     args.contenders = args.contenders.split(",")
     args.tests = args.tests.split(",")
@@ -438,7 +449,9 @@ def main():
     args.cache = [c == "on" for c in args.cache.split(",")]
     print("# accounts\tcontender\ttest\thash\tcache\tclients\tper_second\tp50_ms\tp99_ms\tfailed")
     rows = run(args)
-    write_results(rows, args.results, not args.no_plot)
+    path = write_csv(rows, args.results)
+    if not args.no_plot:
+        plot(rows, path[:-4] + ".png")
     failed = sum(r["failed"] for r in rows)
     return 1 if failed or not rows else 0
 
