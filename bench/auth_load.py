@@ -216,13 +216,15 @@ def legacy_auth(root, server, db):
 
 
 def restore_temporary_hosted(server, db):
-    """The stop-gap table the legacy query reads, with the values the
-    scale data's policy has (hosted, 2048 MB), one row per domain."""
+    """The stop-gap table the legacy query reads, one row per domain with
+    its policy's values (what migration 0001 moved out of it)."""
     server.query("CREATE TABLE IF NOT EXISTS temporary_hosted LIKE temporary_hosted_retired",
                  db=db)
     server.query("INSERT INTO temporary_hosted (domain_id, hosted, continuity,"
-                 " cont_storage_days, quota_mb) SELECT id, 1, 0, NULL, 2048"
-                 " FROM amavisd_domain", db=db)
+                 " cont_storage_days, quota_mb)"
+                 " SELECT d.id, COALESCE(p.hosted_mail_enabled, 0),"
+                 " COALESCE(p.continuity_enabled, 0), p.continuity_storage_days, p.quota_mb"
+                 " FROM amavisd_domain d JOIN amavisd_policy p ON p.id = d.policy_id", db=db)
 
 
 def contender_auth(name, root, server, db, config):

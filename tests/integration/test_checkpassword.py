@@ -295,3 +295,21 @@ def test_runner_survives_pipes_on_fds_3_and_4(config):
     ) % (os.path.join(os.path.dirname(__file__), "..", "lib"), config, pw("john@example.com"))
     out = subprocess.run(["/usr/bin/python3", "-c", script], capture_output=True, text=True)
     assert out.returncode == EXIT_OK, out.stdout + out.stderr
+
+
+@pytest.mark.parametrize("stored", ["pbkdf2_sha256$0260000$salt$AAAA",
+                                    "pbkdf2_sha256$99000000$salt$AAAA",
+                                    "crypt$$$2b$18$" + "a" * 53])
+def test_bad_stored_hash_is_logged_without_verbose(config, mariadb, migrated_db, stored):
+    """Malformed or over a cap: a refusal, and an error naming the account
+    even without -v: only an operator can mend it."""
+    saved = mariadb.query("SELECT password FROM auth_user WHERE id = 16", db=migrated_db)[0][0]
+    mariadb.query("UPDATE auth_user SET password = %s WHERE id = 16", (stored,), db=migrated_db)
+    try:
+        result = checkpassword.run(config, "alice@shared-a.com", pw("alice@shared-a.com"))
+    finally:
+        mariadb.query("UPDATE auth_user SET password = %s WHERE id = 16", (saved,),
+                      db=migrated_db)
+    assert result.status == EXIT_FAILED, result
+    assert "account 116" in result.stderr and "refused" in result.stderr, result
+    assert stored not in result.stderr

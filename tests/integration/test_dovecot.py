@@ -9,6 +9,7 @@ import re
 import smtplib
 import time
 
+import argon2
 import pytest
 
 from mrtest import fixtures
@@ -206,6 +207,25 @@ def test_stored_scheme_prefix_is_never_honoured(host, restore_user, stored):
     for attempt in range(2):
         ok, answer = imap_login(host, "alice@shared-a.com", "plain-secret")
         assert not ok, "attempt %d: %s logged in" % (attempt, stored)
+
+
+def test_verification_without_memory_is_a_temporary_failure(host, restore_user):
+    """An argon2 hash within the caps whose memory cost the auth worker
+    cannot allocate under Dovecot's default vsz_limit (256 MB): the module
+    answers a temporary failure, never a wrong password. Dovecot's own sql
+    passdb maps a scheme's error to a mismatch (passdb-sql.c), which the
+    stock path cannot change."""
+    stored = "argon2" + argon2.PasswordHasher(time_cost=1, memory_cost=262144,
+                                              parallelism=1).hash("big-secret")
+    restore_user("alice@shared-a.com", password=stored)
+    flush_auth_cache(host)
+    ok, answer = imap_login(host, "alice@shared-a.com", "big-secret")
+    assert not ok
+    if host.mode == "module":
+        assert "[UNAVAILABLE]" in answer, answer
+        assert "not enough memory" in host.log()
+    else:
+        assert "[AUTHENTICATIONFAILED]" in answer, answer
 
 
 def test_two_accounts_on_one_address_is_never_a_pick(host):

@@ -155,9 +155,10 @@ def list_with_doveadm(site):
 def list_with_census(site):
     out = subprocess.run([ADMIN_CLI, "-c", site.config, "hash-census"],
                          capture_output=True, text=True)
-    counted = [line.split("\t") for line in out.stdout.splitlines()
-               if line.startswith("pbkdf2_sha256\t")]
-    return out.returncode, int(counted[0][1]) if counted else 0
+    # the per-format table: format, accounts, may log in, Stalwart verifies
+    table = [line.split("\t") for line in out.stdout.splitlines()
+             if not line.startswith("#") and line.count("\t") == 3]
+    return out.returncode, sum(int(row[1]) for row in table)
 
 
 def first_name_then_stop(site):

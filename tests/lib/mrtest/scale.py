@@ -6,22 +6,49 @@ Shape per 10 accounts: one domain with two names (primary + alias), each
 account with its canonical localpart and one alias localpart, every tenth
 account also on an external domain. Names are predictable, so a test can
 ask for any of them: user<N>@dom<D>.example, alias<N>@dom<D>.example,
-alias<N>@alias<D>.example, user<N>@ext<N>.example."""
+alias<N>@alias<D>.example, user<N>@ext<N>.example.
+
+Policies as production mixes them: domains in turn hosted with a quota,
+hosted without one, and continuity-only (30 days); every seventh account
+with a policy of its own that overrides the quota. Every account may log
+in and receive. Passwords: the same one under four hash formats in turn
+(pbkdf2_sha256, argon2id, bcrypt, scrypt), at low cost."""
 import base64
 import hashlib
+
+import argon2
+import bcrypt
 
 from . import fixtures
 
 ACCOUNTS_PER_DOMAIN = 10
 
-# One real, cheap hash for everyone, so that logins succeed; the plans
-# do not depend on it.
+# Real, cheap hashes of one password, so that logins succeed; the plans do
+# not depend on them.
 PLAIN_PASSWORD = "scale-secret"
 PASSWORD_ITERATIONS = 1000
 PASSWORD = "pbkdf2_sha256$%d$scalesalt$%s" % (
     PASSWORD_ITERATIONS,
     base64.b64encode(hashlib.pbkdf2_hmac("sha256", PLAIN_PASSWORD.encode(), b"scalesalt",
                                          PASSWORD_ITERATIONS)).decode())
+PASSWORDS = [
+    PASSWORD,
+    "argon2" + argon2.PasswordHasher(time_cost=1, memory_cost=64, parallelism=1)
+    .hash(PLAIN_PASSWORD),
+    "bcrypt$" + bcrypt.hashpw(PLAIN_PASSWORD.encode(), bcrypt.gensalt(4)).decode(),
+    "scrypt$16$scalesalt$1$1$" + base64.b64encode(hashlib.scrypt(
+        PLAIN_PASSWORD.encode(), salt=b"scalesalt", n=16, r=1, p=1, dklen=64)).decode(),
+]
+
+# id: (hosted, continuity, storage days, quota MB); 1-3 are domain
+# policies, 4 an account's own quota, 5 an account policy that sets nothing
+POLICIES = {
+    1: (1, None, None, 2048),
+    2: (1, None, None, None),
+    3: (None, 1, 30, None),
+    4: (None, None, None, 512),
+    5: (None, None, None, None),
+}
 
 
 def load(server, db, accounts=1_000_000):
@@ -30,18 +57,21 @@ def load(server, db, accounts=1_000_000):
     fixtures.load_reference(server, db)
     statements = [
         "INSERT INTO amavisd_customer (id, name) VALUES (1, 'scale')",
-        "INSERT INTO amavisd_policy (id, policy_name, priority) VALUES (1, 'scale', 10)",
+        "INSERT INTO amavisd_policy (id, policy_name, priority) SELECT seq,"
+        " CONCAT('scale', seq), 10 FROM seq_1_to_%d" % len(POLICIES),
         "INSERT INTO amavisd_domain (id, name, uuid, policy_id, customer_id)"
-        " SELECT seq, CONCAT('dom', seq, '.example'), LPAD(seq, 32, '0'), 1, 1"
+        " SELECT seq, CONCAT('dom', seq, '.example'), LPAD(seq, 32, '0'), (seq - 1) %% 3 + 1, 1"
         " FROM seq_1_to_%d" % domains,
         "INSERT INTO amavisd_domainalias (domain_id, name)"
         " SELECT seq, CONCAT('dom', seq, '.example') FROM seq_1_to_%d" % domains,
         "INSERT INTO amavisd_domainalias (domain_id, name)"
         " SELECT seq, CONCAT('alias', seq, '.example') FROM seq_1_to_%d" % domains,
         "INSERT INTO auth_user (id, username, password, is_active)"
-        " SELECT seq, CONCAT('user', seq), '%s', 1 FROM seq_1_to_%d" % (PASSWORD, accounts),
+        " SELECT seq, CONCAT('user', seq), ELT(seq %% 4 + 1, '%s'), 1 FROM seq_1_to_%d"
+        % ("', '".join(PASSWORDS), accounts),
         "INSERT INTO amavisd_emailaccount (id, uuid, user_id, localpart, policy_id)"
-        " SELECT seq, LPAD(seq, 32, '0'), seq, CONCAT('user', seq), 1 FROM seq_1_to_%d" % accounts,
+        " SELECT seq, LPAD(seq, 32, '0'), seq, CONCAT('user', seq), IF(seq %% 7 = 0, 4, 5)"
+        " FROM seq_1_to_%d" % accounts,
         "INSERT INTO amavisd_localpartalias (email_account_id, localpart, domain_id, external_domain)"
         " SELECT seq, CONCAT('user', seq), (seq - 1) DIV %d + 1, NULL FROM seq_1_to_%d"
         % (ACCOUNTS_PER_DOMAIN, accounts),
@@ -61,8 +91,11 @@ def load(server, db, accounts=1_000_000):
     finally:
         conn.close()
     fixtures.migrate(server, db, "up")
-    # hosted everywhere, set after migration 0001 has added the column
-    server.query("UPDATE amavisd_policy SET hosted_mail_enabled = 1, quota_mb = 2048", db=db)
+    # the settings go in once migration 0001 has added their columns
+    for policy, values in POLICIES.items():
+        server.query("UPDATE amavisd_policy SET hosted_mail_enabled = %s, continuity_enabled = %s,"
+                     " continuity_storage_days = %s, quota_mb = %s WHERE id = %s",
+                     values + (policy,), db=db)
     server.query("ANALYZE TABLE amavisd_domain, amavisd_domainalias, auth_user,"
                  " amavisd_emailaccount, amavisd_localpartalias, amavisd_policy", db=db)
 
