@@ -1,7 +1,8 @@
 """Hostile names and passwords at every door (tests/lib/mrtest/hostile.py):
-mailroute-checkpassword's fd 3 in both modes, the admin CLI, Dovecot's
-passdb (doveadm auth test) and userdb (doveadm user) through the module,
-and IMAP AUTHENTICATE PLAIN. Every answer is a clean refusal or exactly
+mailroute-checkpassword's fd 3 in both modes, the admin CLI, and through
+the module Dovecot's auth-userdb socket (as LMTP and doveadm ask), LMTP
+RCPT TO, doveadm auth test (the auth-client socket) and IMAP
+AUTHENTICATE PLAIN. Every answer is a clean refusal or exactly
 the account the name addresses; nothing in the database changes."""
 import base64
 import os
@@ -180,6 +181,78 @@ def test_imap(dovecot, name, userdb, passdb):
     else:
         assert answer.startswith(b"a NO") or answer.startswith(b"a BAD"), (short(name), answer)
         assert b"UNAVAILABLE" not in answer, (short(name), answer)
+
+
+def smtp_line_safe(name):
+    """What can travel inside one SMTP/LMTP command line at all."""
+    return not any(c in name for c in (b"\0", b"\r", b"\n"))
+
+
+def lmtp_rcpt(dovecot, name):
+    """RCPT TO:<name> on Dovecot's LMTP: the reply code (None when Dovecot
+    dropped the connection)."""
+    try:
+        with socket.create_connection(("127.0.0.1", dovecot.lmtp_port), timeout=30) as s:
+            f = s.makefile("rb")
+
+            def reply():
+                while True:
+                    line = f.readline()
+                    if not line:
+                        return None
+                    if line[3:4] != b"-":
+                        return int(line[:3])
+            reply()
+            s.sendall(b"LHLO test\r\n")
+            reply()
+            s.sendall(b"MAIL FROM:<sender@example.org>\r\n")
+            reply()
+            s.sendall(b"RCPT TO:<" + name + b">\r\n")
+            return reply()
+    except ConnectionError:
+        return None
+
+
+@pytest.mark.parametrize("name,userdb,passdb", NAMES, ids=IDS)
+def test_lmtp_rcpt(dovecot, name, userdb, passdb):
+    """A recipient is accepted only when it is an account's address; any
+    other is refused for good (5xx), never a temporary failure."""
+    if not smtp_line_safe(name):
+        pytest.skip("cannot travel in an LMTP command")
+    # RFC 5321: a quoted local part is the same mailbox unquoted
+    localpart, _, domain = name.rpartition(b"@")
+    if len(localpart) > 1 and localpart[:1] == localpart[-1:] == b'"':
+        unquoted = (localpart[1:-1] + b"@" + domain).decode(errors="replace")
+        userdb = hostile.VALID.get(unquoted, (None, None))[0]
+    code = lmtp_rcpt(dovecot, name)
+    if code is None:
+        assert dovecot_drops(name), short(name)
+        return
+    if userdb:
+        assert code == 250, (short(name), code)
+    else:
+        assert 500 <= code < 600, (short(name), code)
+
+
+@pytest.mark.parametrize("name,userdb,passdb", NAMES, ids=IDS)
+def test_doveadm_auth_test(dovecot, name, userdb, passdb):
+    """doveadm auth test: the auth-client socket as login processes use it."""
+    if not argv_safe(name):
+        pytest.skip("a NUL cannot travel in argv")
+    # a fresh remote address per call: Dovecot's auth penalty grows per
+    # address with every failure
+    out = subprocess.run([b"doveadm", b"-c", dovecot.config_path.encode(), b"auth", b"test",
+                          b"-x", b"service=imap", b"-x", b"rip=" + client_address().encode(),
+                          name, password_for(passdb).encode()],
+                         capture_output=True, timeout=20)
+    if passdb:
+        assert out.returncode == 0, short(out.stdout + out.stderr)
+        assert b"user=" + passdb.encode() in out.stdout, short(out.stdout)
+    elif out.returncode == 75:
+        assert dovecot_drops(name), (short(name), short(out.stderr))
+    else:
+        # 77: refused; 64: a name doveadm itself will not send
+        assert out.returncode in (64, 77), (short(name), out.returncode, short(out.stderr))
 
 
 @pytest.mark.parametrize("password", hostile.PASSWORDS,
