@@ -251,30 +251,35 @@ int mr_db_connect(struct mr_db *db, struct mr_error *error)
 	return -1;
 }
 
-static MYSQL_STMT *db_statement(struct mr_db *db, enum statement_id id,
-				struct mr_error *error)
+/* A new server-side prepared statement on the open connection. */
+static MYSQL_STMT *statement_prepare(struct mr_db *db, const char *query,
+				     struct mr_error *error)
 {
-	MYSQL_STMT *stmt;
+	MYSQL_STMT *stmt = mysql_stmt_init(db->conn);
 
-	if (mr_db_connect(db, error) < 0)
-		return NULL;
-	if (db->statements[id] != NULL)
-		return db->statements[id];
-	stmt = mysql_stmt_init(db->conn);
 	if (stmt == NULL) {
 		mr_error_set(error, "mysql_stmt_init failed: %s",
 			     mysql_error(db->conn));
 		return NULL;
 	}
-	if (mysql_stmt_prepare(stmt, statement_queries[id],
-			       strlen(statement_queries[id])) != 0) {
+	if (mysql_stmt_prepare(stmt, query, strlen(query)) != 0) {
 		mr_error_set(error, "prepare failed on %s: %s", db->host_name,
 			     mysql_stmt_error(stmt));
 		mysql_stmt_close(stmt);
 		return NULL;
 	}
-	db->statements[id] = stmt;
 	return stmt;
+}
+
+static MYSQL_STMT *db_statement(struct mr_db *db, enum statement_id id,
+				struct mr_error *error)
+{
+	if (mr_db_connect(db, error) < 0)
+		return NULL;
+	if (db->statements[id] == NULL)
+		db->statements[id] = statement_prepare(db, statement_queries[id],
+						       error);
+	return db->statements[id];
 }
 
 /* Errors after which a new connection may succeed: the server went away,
@@ -711,16 +716,11 @@ int mr_db_explain_find_address(struct mr_db *db, const char *localpart,
 
 	if (mr_db_connect(db, error) < 0)
 		return -1;
-	stmt = mysql_stmt_init(db->conn);
-	if (stmt == NULL) {
-		mr_error_set(error, "mysql_stmt_init failed: %s",
-			     mysql_error(db->conn));
+	stmt = statement_prepare(db, explain_find_address_query, error);
+	if (stmt == NULL)
 		return -1;
-	}
 	find_address_bind(&ctx, params, lengths);
-	if (mysql_stmt_prepare(stmt, explain_find_address_query,
-			       strlen(explain_find_address_query)) != 0 ||
-	    mysql_stmt_bind_param(stmt, params) != 0 ||
+	if (mysql_stmt_bind_param(stmt, params) != 0 ||
 	    mysql_stmt_execute(stmt) != 0) {
 		mr_error_set(error, "EXPLAIN failed on %s: %s", db->host_name,
 			     mysql_stmt_error(stmt));
