@@ -14,6 +14,7 @@
 
 #include <sodium.h>
 
+#include <errno.h>
 #include <getopt.h>
 #include <limits.h>
 #include <stdio.h>
@@ -56,7 +57,9 @@ static void usage(FILE *out)
 "  hash-census          count accounts per stored hash format, and list the\n"
 "                       accounts that may log in with a hash Stalwart cannot\n"
 "                       verify (they must log in once through Django, or\n"
-"                       reset, before moving to Stalwart)\n"
+"                       reset, before moving to Stalwart), and the accounts\n"
+"                       whose stored hash never verifies anywhere: malformed\n"
+"                       or over a hash_max_* cap\n"
 "                       exit: 0 none to list, 1 accounts listed, 3 database\n"
 "                       failure\n"
 "\n"
@@ -333,11 +336,39 @@ static struct census_count *census_count_of(struct census_count *counts,
 	return &counts[(*count)++];
 }
 
+/* A stored hash every front end refuses (and logs) at each login:
+   malformed, over a cap, or a variant this build cannot verify. Listed so
+   that the operator fixes the rows before their users call. */
+static bool census_list_unverifiable(const struct mr_config *config,
+				     const struct mr_account *account,
+				     const char *format, FILE *out)
+{
+	const char *reason;
+	enum mr_password_result result;
+
+	if (!mr_password_may_match(account->password))
+		return false;
+	result = mr_password_check_stored(&config->hash, account->password,
+					  &reason);
+	if (result == MR_PASSWORD_MISMATCH)
+		return false;
+	fprintf(out, "%llu\t%s@%s\t%s\t%s\t%s\n",
+		(unsigned long long)account->account_id, account->localpart,
+		account->domain, format,
+		result == MR_PASSWORD_TOO_COSTLY ? "over-cap" :
+		result == MR_PASSWORD_MALFORMED ? "malformed" : "unverifiable",
+		reason);
+	return true;
+}
+
 static int cmd_hash_census(const struct mr_config *config)
 {
 	struct census_count counts[CENSUS_MAX_FORMATS];
 	struct census_cost costs[CENSUS_MAX_COSTS];
-	unsigned int count = 0, listed = 0, cost_count = 0;
+	unsigned int count = 0, listed = 0, unverifiable = 0, cost_count = 0;
+	char *unverifiable_rows = NULL;
+	size_t unverifiable_size = 0;
+	FILE *unverifiable_out;
 	unsigned long iterations;
 	struct mr_db *db = mr_db_create(config);
 	struct mr_db_user_iter *iter = NULL;
@@ -347,6 +378,13 @@ static int cmd_hash_census(const struct mr_config *config)
 
 	if (db == NULL)
 		return EXIT_DB_FAILURE;
+	unverifiable_out = open_memstream(&unverifiable_rows, &unverifiable_size);
+	if (unverifiable_out == NULL) {
+		fprintf(stderr, "mailroute-auth: open_memstream: %s\n",
+			strerror(errno));
+		mr_db_destroy(&db);
+		return EXIT_DB_FAILURE;
+	}
 	iter = mr_db_user_iter_init(db, MR_DB_USERS_ALL, &error);
 	if (iter != NULL) {
 		printf("# may log in, with a hash Stalwart cannot verify:\n"
@@ -373,12 +411,17 @@ static int cmd_hash_census(const struct mr_config *config)
 				       account.localpart, account.domain, format);
 				listed++;
 			}
+			if (census_list_unverifiable(config, &account, format,
+						     unverifiable_out))
+				unverifiable++;
 			mr_account_wipe(&account);
 		}
 		mr_db_user_iter_deinit(&iter);
 	}
 	mr_db_destroy(&db);
+	fclose(unverifiable_out);
 	if (ret == MR_DB_FAILED) {
+		free(unverifiable_rows);
 		fprintf(stderr, "mailroute-auth: database: %s\n", error.message);
 		return EXIT_DB_FAILURE;
 	}
@@ -390,8 +433,13 @@ static int cmd_hash_census(const struct mr_config *config)
 	}
 	printf("# %u account%s to move before Stalwart\n", listed,
 	       listed == 1 ? "" : "s");
+	printf("# stored hash refused at every login, by every front end:\n"
+	       "# account\tuser\tformat\tproblem\treason\n%s"
+	       "# %u account%s with an unverifiable hash\n",
+	       unverifiable_rows, unverifiable, unverifiable == 1 ? "" : "s");
+	free(unverifiable_rows);
 	census_print_costs(config, costs, cost_count);
-	return listed == 0 ? EXIT_FOUND : EXIT_REFUSED;
+	return listed == 0 && unverifiable == 0 ? EXIT_FOUND : EXIT_REFUSED;
 }
 
 static int read_password(char *buf, size_t size)

@@ -199,9 +199,11 @@ mr_hash_argon2_verify(const struct mr_hash_limits *limits,
 		return MR_PASSWORD_TOO_COSTLY;
 	}
 	if (sodium_can_verify(&params))
-		return verify_with_libsodium(&params, phc, password, reason_r);
+		return password == NULL ? MR_PASSWORD_MISMATCH :
+			verify_with_libsodium(&params, phc, password, reason_r);
 #ifdef HAVE_LIBARGON2
-	return verify_with_libargon2(&params, phc, password, reason_r);
+	return password == NULL ? MR_PASSWORD_MISMATCH :
+		verify_with_libargon2(&params, phc, password, reason_r);
 #else
 	*reason_r = "argon2: this variant needs libargon2, not built in";
 	return MR_PASSWORD_UNUSABLE;

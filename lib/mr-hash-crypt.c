@@ -39,6 +39,19 @@ static enum mr_password_result crypt_equal(const char *phrase,
 	return result;
 }
 
+/* The alphabet of crypt(3) salts and hashes, DES and bcrypt alike */
+static bool crypt_alphabet_string(const char *data, size_t len)
+{
+	static const char alphabet[] =
+		"./0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+
+	for (size_t i = 0; i < len; i++) {
+		if (strchr(alphabet, data[i]) == NULL)
+			return false;
+	}
+	return true;
+}
+
 /* "$2a$", "$2b$" or "$2y$", a two-digit cost, '$', 53 characters. */
 static enum mr_password_result
 bcrypt_verify(const struct mr_hash_limits *limits, const char *phrase,
@@ -49,7 +62,8 @@ bcrypt_verify(const struct mr_hash_limits *limits, const char *phrase,
 	if (strlen(setting) != 60 || setting[0] != '$' || setting[1] != '2' ||
 	    strchr("aby", setting[2]) == NULL || setting[3] != '$' ||
 	    setting[4] < '0' || setting[4] > '9' ||
-	    setting[5] < '0' || setting[5] > '9' || setting[6] != '$') {
+	    setting[5] < '0' || setting[5] > '9' || setting[6] != '$' ||
+	    !crypt_alphabet_string(setting + 7, 53)) {
 		*reason_r = "bcrypt: not a $2a$/$2b$/$2y$ string";
 		return MR_PASSWORD_MALFORMED;
 	}
@@ -59,6 +73,8 @@ bcrypt_verify(const struct mr_hash_limits *limits, const char *phrase,
 		*reason_r = "bcrypt: cost above hash_max_bcrypt_cost";
 		return MR_PASSWORD_TOO_COSTLY;
 	}
+	if (phrase == NULL)
+		return MR_PASSWORD_MISMATCH;
 	return crypt_equal(phrase, setting, reason_r);
 }
 
@@ -81,6 +97,9 @@ mr_hash_bcrypt_sha256_verify(const struct mr_hash_limits *limits,
 	char hex[SHA256_DIGEST_LENGTH * 2 + 1];
 	enum mr_password_result result;
 
+	if (password == NULL)
+		return bcrypt_verify(limits, NULL,
+				     stored + strlen("bcrypt_sha256$"), reason_r);
 	/* bcrypt of the lowercase hex SHA-256, so long passwords count whole */
 	SHA256((const unsigned char *)password, strlen(password), digest);
 	sodium_bin2hex(hex, sizeof(hex), digest, sizeof(digest));
@@ -93,20 +112,6 @@ mr_hash_bcrypt_sha256_verify(const struct mr_hash_limits *limits,
 
 /* Traditional DES crypt: 2 salt + 11 hash characters of ./0-9A-Za-z. */
 #define DES_CRYPT_LEN 13
-
-static bool des_crypt_string(const char *data, size_t len)
-{
-	static const char alphabet[] =
-		"./0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
-
-	if (len != DES_CRYPT_LEN)
-		return false;
-	for (size_t i = 0; i < len; i++) {
-		if (strchr(alphabet, data[i]) == NULL)
-			return false;
-	}
-	return true;
-}
 
 enum mr_password_result
 mr_hash_crypt_verify(const struct mr_hash_limits *limits,
@@ -121,9 +126,12 @@ mr_hash_crypt_verify(const struct mr_hash_limits *limits,
 	   ($2b$18$..., $6$rounds=50000000$...) would hand crypt_rn() a cost
 	   no cap bounds. */
 	if (!mr_hash_split(stored, fields, 3) ||
-	    !des_crypt_string(fields[2].data, fields[2].len)) {
+	    fields[2].len != DES_CRYPT_LEN ||
+	    !crypt_alphabet_string(fields[2].data, fields[2].len)) {
 		*reason_r = "crypt: not a 13-character DES crypt string";
 		return MR_PASSWORD_MALFORMED;
 	}
+	if (password == NULL)
+		return MR_PASSWORD_MISMATCH;
 	return crypt_equal(password, fields[2].data, reason_r);
 }

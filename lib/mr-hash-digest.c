@@ -9,6 +9,15 @@
 
 #include <string.h>
 
+static bool lowercase_hex(const char *text, size_t len)
+{
+	for (size_t i = 0; i < len; i++) {
+		if (strchr("0123456789abcdef", text[i]) == NULL)
+			return false;
+	}
+	return true;
+}
+
 static enum mr_password_result
 digest_verify(const EVP_MD *md, const char *salt, size_t salt_len,
 	      const char *password, const char *expected_hex,
@@ -17,10 +26,19 @@ digest_verify(const EVP_MD *md, const char *salt, size_t salt_len,
 	unsigned char digest[EVP_MAX_MD_SIZE];
 	char hex[EVP_MAX_MD_SIZE * 2 + 1];
 	unsigned int digest_len = 0;
-	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-	size_t hex_len;
+	EVP_MD_CTX *ctx;
+	size_t hex_len = (size_t)EVP_MD_size(md) * 2;
 	bool equal;
 
+	/* Django writes hexdigest(): any other text can never match */
+	if (strlen(expected_hex) != hex_len ||
+	    !lowercase_hex(expected_hex, hex_len)) {
+		*reason_r = "digest: not the lowercase hex of the digest";
+		return MR_PASSWORD_MALFORMED;
+	}
+	if (password == NULL)
+		return MR_PASSWORD_MISMATCH;
+	ctx = EVP_MD_CTX_new();
 	if (ctx == NULL || EVP_DigestInit_ex(ctx, md, NULL) != 1 ||
 	    EVP_DigestUpdate(ctx, salt, salt_len) != 1 ||
 	    EVP_DigestUpdate(ctx, password, strlen(password)) != 1 ||
@@ -31,8 +49,7 @@ digest_verify(const EVP_MD *md, const char *salt, size_t salt_len,
 	}
 	EVP_MD_CTX_free(ctx);
 	sodium_bin2hex(hex, sizeof(hex), digest, digest_len);
-	hex_len = strlen(hex);
-	equal = strlen(expected_hex) == hex_len &&
+	equal = strlen(hex) == hex_len &&
 		sodium_memcmp(hex, expected_hex, hex_len) == 0;
 	sodium_memzero(digest, sizeof(digest));
 	sodium_memzero(hex, sizeof(hex));

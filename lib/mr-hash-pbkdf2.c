@@ -57,6 +57,8 @@ pbkdf2_verify(const EVP_MD *md, size_t key_len,
 		*reason_r = "pbkdf2: extra '$' in the hash field";
 		return MR_PASSWORD_MALFORMED;
 	}
+	if (password == NULL)
+		return MR_PASSWORD_MISMATCH;
 	if (pbkdf2(md, password, (const unsigned char *)fields[2].data,
 		   fields[2].len, iterations, key, key_len) < 0) {
 		*reason_r = "pbkdf2: OpenSSL PKCS5_PBKDF2_HMAC failed";

@@ -26,6 +26,9 @@ bool mr_hash_split(const char *stored, struct mr_hash_field *fields,
 bool mr_hash_base64_equal(const unsigned char *digest, size_t digest_len,
 			  const struct mr_hash_field *expected);
 
+/* A verifier parses `stored`, checks it against the caps, then computes.
+   With password NULL it stops before computing: MR_PASSWORD_MISMATCH then
+   means "well-formed, within the caps" (mr_password_check_stored()). */
 typedef enum mr_password_result
 mr_hash_verify_t(const struct mr_hash_limits *limits, const char *password,
 		 const char *stored, const char **reason_r);

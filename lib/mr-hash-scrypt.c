@@ -48,6 +48,8 @@ mr_hash_scrypt_verify(const struct mr_hash_limits *limits,
 		*reason_r = "scrypt: memory above hash_max_scrypt_memory_kib";
 		return MR_PASSWORD_TOO_COSTLY;
 	}
+	if (password == NULL)
+		return MR_PASSWORD_MISMATCH;
 	maxmem += 1ULL << 20;
 	if (EVP_PBE_scrypt(password, strlen(password),
 			   (const unsigned char *)fields[2].data, fields[2].len,

@@ -55,10 +55,10 @@ int mr_password_init(void)
 	return sodium_init() < 0 ? -1 : 0;
 }
 
-enum mr_password_result mr_password_verify(const struct mr_hash_limits *limits,
-					   const char *password,
-					   const char *stored,
-					   const char **reason_r)
+/* password NULL: check the stored string only (mr_hash_verify_t) */
+static enum mr_password_result
+verify_or_check(const struct mr_hash_limits *limits, const char *password,
+		const char *stored, const char **reason_r)
 {
 	const struct hash_format *format;
 
@@ -77,6 +77,21 @@ enum mr_password_result mr_password_verify(const struct mr_hash_limits *limits,
 		return MR_PASSWORD_UNUSABLE;
 	}
 	return format->verify(limits, password, stored, reason_r);
+}
+
+enum mr_password_result mr_password_verify(const struct mr_hash_limits *limits,
+					   const char *password,
+					   const char *stored,
+					   const char **reason_r)
+{
+	return verify_or_check(limits, password, stored, reason_r);
+}
+
+enum mr_password_result
+mr_password_check_stored(const struct mr_hash_limits *limits,
+			 const char *stored, const char **reason_r)
+{
+	return verify_or_check(limits, NULL, stored, reason_r);
 }
 
 void mr_password_verify_dummy(const struct mr_hash_limits *limits,

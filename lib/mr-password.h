@@ -34,6 +34,14 @@ enum mr_password_result mr_password_verify(const struct mr_hash_limits *limits,
 					   const char *stored,
 					   const char **reason_r);
 
+/* What mr_password_verify() would say before computing anything: the
+   stored string's format, fields and cost caps only. MR_PASSWORD_MISMATCH
+   means "well-formed, within the caps"; every other result and reason is
+   the one a verification gives. For reports (hash-census). */
+enum mr_password_result
+mr_password_check_stored(const struct mr_hash_limits *limits,
+			 const char *stored, const char **reason_r);
+
 /* Costs what verifying a hash of the usual cost costs, and matches
    nothing: run it for unknown users and unverifiable hashes so that they
    take as long as a wrong password. */

@@ -353,24 +353,32 @@ def test_malformed_hashes_give_no_secret(mariadb, directory, restore_john, store
     assert secret_of(mariadb, directory, stored) is None
 
 
+def census_with_passwords(mariadb, db, config, passwords):
+    """hash-census run with auth_user.password set as given ({user id:
+    stored value}), the old values put back afterwards."""
+    ids = ", ".join(str(int(user_id)) for user_id in passwords)
+    saved = mariadb.query("SELECT id, password FROM auth_user WHERE id IN (%s)" % ids, db=db)
+    try:
+        for user_id, stored in passwords.items():
+            mariadb.query("UPDATE auth_user SET password = %s WHERE id = %s",
+                          (stored, user_id), db=db)
+        return subprocess.run([ADMIN_CLI, "-c", config, "hash-census"],
+                              capture_output=True, text=True)
+    finally:
+        for user_id, password in saved:
+            mariadb.query("UPDATE auth_user SET password = %s WHERE id = %s",
+                          (password, user_id), db=db)
+
+
 def test_hash_census(mariadb, stalwart_db, stalwart_config, directory, restore_john):
     """Counts per format; lists the accounts that may log in with a hash
     Stalwart cannot verify; its format table agrees with the database's
     conversion for every format."""
     hashers = fixtures.django_hashers()
     planted = {3: "bcrypt_sha256", 20: "pbkdf2_sha1", 21: "sha1", 5: "md5", 2: "unsalted_md5"}
-    saved = mariadb.query("SELECT id, password FROM auth_user WHERE id IN (2, 3, 5, 20, 21)",
-                          db=stalwart_db)
-    try:
-        for user_id, hasher in planted.items():
-            mariadb.query("UPDATE auth_user SET password = %s WHERE id = %s",
-                          (hashers.make_password("pw", hasher=hasher), user_id), db=stalwart_db)
-        out = subprocess.run([ADMIN_CLI, "-c", stalwart_config, "hash-census"],
-                             capture_output=True, text=True)
-    finally:
-        for user_id, password in saved:
-            mariadb.query("UPDATE auth_user SET password = %s WHERE id = %s",
-                          (password, user_id), db=stalwart_db)
+    out = census_with_passwords(mariadb, stalwart_db, stalwart_config, {
+        user_id: hashers.make_password("pw", hasher=hasher)
+        for user_id, hasher in planted.items()})
     assert out.returncode == 1, out
     lines = [line.split("\t") for line in out.stdout.splitlines() if not line.startswith("#")]
     listed = {(row[1], row[2]) for row in lines if len(row) == 3}
@@ -401,6 +409,28 @@ def test_hash_census(mariadb, stalwart_db, stalwart_config, directory, restore_j
                if line.startswith(hasher + "\t")]
         assert row and len(row[0]) == 4, (hasher, out.stdout)
         assert (row[0][3] == "yes") == (converted is not None), hasher
+
+
+def test_census_lists_unverifiable_hashes(mariadb, stalwart_db, stalwart_config, restore_john):
+    """A stored hash every front end refuses at each login (malformed, over
+    a cap) is listed with the account id and the reason, and sets exit 1;
+    a hash that is merely unusable ("!") is not a data error."""
+    planted = {3: "pbkdf2_sha256$0260000$salt$AAAA",
+               20: "scrypt$2097152$salt$2$1$aGVsbG8=",
+               21: "md5$salt$NOT-HEX",
+               5: "!unusable"}
+    out = census_with_passwords(mariadb, stalwart_db, stalwart_config, planted)
+    assert out.returncode == 1, out
+    rows = [line.split("\t") for line in out.stdout.splitlines()
+            if not line.startswith("#") and line.count("\t") == 4]
+    listed = {(row[1], row[2], row[3]) for row in rows}
+    assert listed == {("jürgen@example.com", "pbkdf2_sha256", "malformed"),
+                      ("bigquota@example.com", "scrypt", "over-cap"),
+                      ("contuser@example.com", "md5", "malformed")}, out.stdout
+    assert all(row[0].isdigit() and row[4] for row in rows)
+    assert "\n# 3 accounts with an unverifiable hash\n" in out.stdout
+    # the reason names the field, never the stored value
+    assert "AAAA" not in out.stdout and "NOT-HEX" not in out.stdout
 
 
 def test_census_fails_cleanly_without_database(workdir, mariadb):

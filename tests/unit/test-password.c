@@ -192,44 +192,77 @@ END_TEST
 /* Every other family: truncated, non-canonical or over-cap strings give
    a result with a reason, never a crash; a string that only fails
    Django's final string comparison is a plain mismatch, as in Django. */
+static const struct {
+	const char *stored;
+	enum mr_password_result result;
+} other_family_cases[] = {
+	{ "scrypt$16$salt$1$1", MR_PASSWORD_MALFORMED },
+	{ "scrypt$016$salt$1$1$aGVsbG8=", MR_PASSWORD_MALFORMED },
+	{ "scrypt$15$salt$1$1$aGVsbG8=", MR_PASSWORD_MALFORMED },
+	{ "scrypt$1048576$salt$8$1$aGVsbG8=", MR_PASSWORD_TOO_COSTLY },
+	{ "scrypt$16$salt$1$1$!!!", MR_PASSWORD_MISMATCH },
+	{ "bcrypt$$2b$04$short", MR_PASSWORD_MALFORMED },
+	{ "bcrypt$$2b$31$abcdefghijklmnopqrstuuabcdefghijklmnopqrstuvwxyz01234",
+	  MR_PASSWORD_TOO_COSTLY },
+	{ "bcrypt_sha256$$2x$04$abcdefghijklmnopqrstuuabcdefghijklmnopqrstuvwxyz01234",
+	  MR_PASSWORD_MALFORMED },
+	/* Django writes hexdigest(); other text never matches */
+	{ "md5$salt$abc", MR_PASSWORD_MALFORMED },
+	{ "md5$salt$zz112233445566778899aabbccddeeff", MR_PASSWORD_MALFORMED },
+	{ "md5$salt$00112233445566778899AABBCCDDEEFF", MR_PASSWORD_MALFORMED },
+	{ "md5$salt$00112233445566778899aabbccddeeff", MR_PASSWORD_MISMATCH },
+	{ "sha1$$0123", MR_PASSWORD_MALFORMED },
+	{ "sha1$$0123456789abcdef0123456789abcdef01234567", MR_PASSWORD_MISMATCH },
+	{ "bcrypt$$2b$04$abcdefghijklmnopqrstuuabcdefghijklmnopqrstuvwxyz0123!",
+	  MR_PASSWORD_MALFORMED },
+	{ "pbkdf2_sha256$1000$salt$AAAA", MR_PASSWORD_MISMATCH },
+	{ "argon2$argon2id$v=19$m=8,t=1,p=1$c2FsdHNhbHQ$AAAA", MR_PASSWORD_MISMATCH },
+	/* Django writes DES crypt only: anything else handed to
+	   crypt_rn() would be a cost no cap bounds (this bcrypt took
+	   25 s, this SHA-512 crypt 14 s) */
+	{ "crypt$$ab0123456789.", MR_PASSWORD_MISMATCH },
+	{ "crypt$$abc", MR_PASSWORD_MALFORMED },
+	{ "crypt$$", MR_PASSWORD_MALFORMED },
+	{ "crypt$$$2b$18$abcdefghijklmnopqrstuuabcdefghijklmnopqrstuvwxyz01234",
+	  MR_PASSWORD_MALFORMED },
+	{ "crypt$$$6$rounds=50000000$salt$abcdefghijklmnopqrstuv",
+	  MR_PASSWORD_MALFORMED },
+	{ "crypt$$ab01234567-9.", MR_PASSWORD_MALFORMED },
+	/* N*r*p within the work cap, 512 MiB of memory */
+	{ "scrypt$2097152$salt$2$1$aGVsbG8=", MR_PASSWORD_TOO_COSTLY },
+};
+
 START_TEST(other_families_malformed)
 {
-	static const struct {
-		const char *stored;
-		enum mr_password_result result;
-	} cases[] = {
-		{ "scrypt$16$salt$1$1", MR_PASSWORD_MALFORMED },
-		{ "scrypt$016$salt$1$1$aGVsbG8=", MR_PASSWORD_MALFORMED },
-		{ "scrypt$15$salt$1$1$aGVsbG8=", MR_PASSWORD_MALFORMED },
-		{ "scrypt$1048576$salt$8$1$aGVsbG8=", MR_PASSWORD_TOO_COSTLY },
-		{ "scrypt$16$salt$1$1$!!!", MR_PASSWORD_MISMATCH },
-		{ "bcrypt$$2b$04$short", MR_PASSWORD_MALFORMED },
-		{ "bcrypt$$2b$31$abcdefghijklmnopqrstuuabcdefghijklmnopqrstuvwxyz01234",
-		  MR_PASSWORD_TOO_COSTLY },
-		{ "bcrypt_sha256$$2x$04$abcdefghijklmnopqrstuuabcdefghijklmnopqrstuvwxyz01234",
-		  MR_PASSWORD_MALFORMED },
-		{ "md5$salt$abc", MR_PASSWORD_MISMATCH },
-		{ "md5$salt$zz112233445566778899aabbccddeeff", MR_PASSWORD_MISMATCH },
-		{ "sha1$$0123", MR_PASSWORD_MISMATCH },
-		/* Django writes DES crypt only: anything else handed to
-		   crypt_rn() would be a cost no cap bounds (this bcrypt took
-		   25 s, this SHA-512 crypt 14 s) */
-		{ "crypt$$ab0123456789.", MR_PASSWORD_MISMATCH },
-		{ "crypt$$abc", MR_PASSWORD_MALFORMED },
-		{ "crypt$$", MR_PASSWORD_MALFORMED },
-		{ "crypt$$$2b$18$abcdefghijklmnopqrstuuabcdefghijklmnopqrstuvwxyz01234",
-		  MR_PASSWORD_MALFORMED },
-		{ "crypt$$$6$rounds=50000000$salt$abcdefghijklmnopqrstuv",
-		  MR_PASSWORD_MALFORMED },
-		{ "crypt$$ab01234567-9.", MR_PASSWORD_MALFORMED },
-		/* N*r*p within the work cap, 512 MiB of memory */
-		{ "scrypt$2097152$salt$2$1$aGVsbG8=", MR_PASSWORD_TOO_COSTLY },
-	};
-
-	for (unsigned int i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		ck_assert_msg(verify("x", cases[i].stored) == cases[i].result,
-			      "%s", cases[i].stored);
+	for (unsigned int i = 0; i < N_ELEMENTS(other_family_cases); i++) {
+		ck_assert_msg(verify("x", other_family_cases[i].stored) ==
+			      other_family_cases[i].result,
+			      "%s", other_family_cases[i].stored);
 	}
+}
+END_TEST
+
+/* hash-census's check says what a verification would, computing nothing:
+   MISMATCH for every string a verification would compute */
+START_TEST(check_stored_agrees_with_verify)
+{
+	const char *reason;
+
+	for (unsigned int i = 0; i < N_ELEMENTS(other_family_cases); i++) {
+		enum mr_password_result expected = other_family_cases[i].result;
+
+		if (expected == MR_PASSWORD_MATCH)
+			expected = MR_PASSWORD_MISMATCH;
+		ck_assert_msg(mr_password_check_stored(&unit_config->hash,
+				other_family_cases[i].stored, &reason) == expected,
+			      "%s", other_family_cases[i].stored);
+	}
+	ck_assert_int_eq(mr_password_check_stored(&unit_config->hash,
+						  "!unusable", &reason),
+			 MR_PASSWORD_UNUSABLE);
+	ck_assert_int_eq(mr_password_check_stored(&unit_config->hash,
+		"pbkdf2_sha256$999999999999$salt$AAAA", &reason),
+			 MR_PASSWORD_TOO_COSTLY);
 }
 END_TEST
 
@@ -303,6 +336,7 @@ Suite *password_suite(void)
 	tcase_add_test(tc, format_names);
 	tcase_add_test(tc, stalwart_formats);
 	tcase_add_test(tc, other_families_malformed);
+	tcase_add_test(tc, check_stored_agrees_with_verify);
 	suite_add_tcase(suite, tc);
 	return suite;
 }
