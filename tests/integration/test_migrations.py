@@ -23,6 +23,8 @@ def snapshot(server, db):
         "SHOW FULL TABLES WHERE Table_type = 'VIEW'", db=db))
     state["routines"] = sorted(r[0] for r in server.query(
         "SELECT routine_name FROM information_schema.routines WHERE routine_schema = %s", (db,)))
+    state["triggers"] = sorted(r[0] for r in server.query(
+        "SELECT trigger_name FROM information_schema.triggers WHERE trigger_schema = %s", (db,)))
     return state
 
 
@@ -122,3 +124,71 @@ def test_conflicts_stop_and_change_nothing(mariadb, fresh_db, name, change, expe
     after.pop("mailroute_schema_version", None)
     after["routines"] = before["routines"]
     assert after == before
+
+
+# --- migration 0006: one address, one account ---------------------------------
+
+# (statement, the account the refusal names); each refused on the migrated
+# fixtures, in this order, every earlier one applied when it is allowed
+GUARD_STEPS = [
+    # ASCII case is the same name
+    ("INSERT INTO amavisd_localpartalias (email_account_id, localpart, domain_id) "
+     "VALUES (102, 'JOHN', 1)", 101),
+    # a look-alike is another name (SPEC 3): allowed
+    ("INSERT INTO amavisd_localpartalias (email_account_id, localpart, domain_id) "
+     "VALUES (102, 'jöhn', 1)", None),
+    # the same account may answer a name twice (domain and external)
+    ("INSERT INTO amavisd_localpartalias (email_account_id, localpart, domain_id, "
+     "external_domain) VALUES (101, 'JOHNNY', 1, 'other.example')", None),
+    # an external address another account has, by its domain or external name
+    ("INSERT INTO amavisd_localpartalias (email_account_id, localpart, domain_id, "
+     "external_domain) VALUES (117, 'bob', 12, 'EXAMPLE.net')", None),
+    ("INSERT INTO amavisd_localpartalias (email_account_id, localpart, domain_id, "
+     "external_domain) VALUES (117, 'bob', 12, 'example.net')", None),
+    ("INSERT INTO amavisd_localpartalias (email_account_id, localpart, domain_id, "
+     "external_domain) VALUES (117, 'john', 12, 'example.net')", 101),
+    ("INSERT INTO amavisd_localpartalias (email_account_id, localpart, domain_id, "
+     "external_domain) VALUES (116, 'x', 11, 'John-External.example')", None),
+    ("INSERT INTO amavisd_localpartalias (email_account_id, localpart, domain_id, "
+     "external_domain) VALUES (116, 'John', 11, 'john-external.example')", 101),
+    # renaming or moving a row into another account's name
+    ("UPDATE amavisd_localpartalias SET localpart = 'Johnny' WHERE id = 1004", 101),
+    ("UPDATE amavisd_localpartalias SET domain_id = 2, localpart = 'mary' WHERE id = 1020", 104),
+    # a domain name whose local parts another account already answers there
+    ("INSERT INTO amavisd_localpartalias (email_account_id, localpart, domain_id) "
+     "VALUES (117, 'postmaster', 12)", None),
+    ("INSERT INTO amavisd_domainalias (domain_id, name) VALUES (12, 'MIXED.example')", 104),
+    ("UPDATE amavisd_domainalias SET name = 'mixed-alias.EXAMPLE' WHERE id = 14", 104),
+    ("INSERT INTO amavisd_localpartalias (email_account_id, localpart, domain_id) "
+     "VALUES (117, 'john', 12)", None),
+    ("INSERT INTO amavisd_domainalias (domain_id, name) VALUES (12, 'JOHN-external.example')", 101),
+    # two domains may share a name when no local part meets there
+    ("INSERT INTO amavisd_domainalias (domain_id, name) VALUES (10, 'example.net')", None),
+    # a row already in a collision can still be saved, and fixed
+    ("UPDATE amavisd_localpartalias SET localpart = localpart WHERE id = 1028", None),
+    ("UPDATE amavisd_localpartalias SET localpart = 'shared-box-2' WHERE id = 1028", None),
+]
+
+
+def test_name_guard_refuses_a_second_account_for_an_address(mariadb, fresh_db):
+    """After migration 0006, no write gives an address a second account
+    (SPEC 3's name equality: ASCII case only); a refused write changes
+    nothing; writes that make no collision, or fix one, go through."""
+    import MySQLdb
+    fixtures.migrate(mariadb, fresh_db, "up")
+    assert mariadb.query("SELECT login_localpart, login_domain, account_ids "
+                         "FROM mailroute_collision", db=fresh_db) == (
+        ("shared-box", "quota0.com", "122,123"),)
+    for statement, other in GUARD_STEPS:
+        before = snapshot(mariadb, fresh_db)
+        try:
+            mariadb.query(statement, db=fresh_db)
+            refusal = None
+        except MySQLdb.IntegrityError as e:
+            refusal = str(e)
+        if other is None:
+            assert refusal is None, (statement, refusal)
+            continue
+        assert refusal and "already names account %d" % other in refusal, (statement, refusal)
+        assert snapshot(mariadb, fresh_db) == before, statement
+    assert mariadb.query("SELECT COUNT(*) FROM mailroute_collision", db=fresh_db)[0][0] == 0
