@@ -12,6 +12,7 @@
 #include "mr-admission.h"
 #include "mr-config.h"
 #include "mr-db.h"
+#include "mr-options.h"
 #include "mr-password.h"
 #include "mr-text.h"
 #include "mr-userdb-fields.h"
@@ -19,7 +20,6 @@
 #include <sodium.h>
 
 #include <errno.h>
-#include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -230,42 +230,27 @@ static bool env_is(const char *name, const char *value)
 
 int main(int argc, char *argv[])
 {
-	static const struct option long_options[] = {
-		{ "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, 'V' },
-		{ NULL, 0, NULL, 0 }
-	};
-	const char *config_path = MR_CONFIG_DEFAULT_PATH;
+	struct mr_options options;
 	struct mr_config *config;
 	struct mr_db *db;
 	struct mr_error error;
 	struct mr_match match;
 	struct request request;
 	bool userdb_mode;
-	int opt, status;
+	int status;
 
-	/* '+': options end at the reply program, whose own options follow */
-	while ((opt = getopt_long(argc, argv, "+c:hvV", long_options,
-				  NULL)) != -1) {
-		switch (opt) {
-		case 'c':
-			config_path = optarg;
-			break;
-		case 'v':
-			verbose = true;
-			break;
-		case 'h':
-			usage(stdout);
-			return 0;
-		case 'V':
-			printf("mailroute-checkpassword %s\n", PACKAGE_VERSION);
-			return 0;
-		default:
-			usage(stderr);
-			return EXIT_PROTOCOL_MISUSE;
-		}
+	/* options end at the reply program, whose own options follow */
+	switch (mr_options_parse(argc, argv, "mailroute-checkpassword", true,
+				 usage, &options)) {
+	case MR_OPTIONS_RUN:
+		break;
+	case MR_OPTIONS_DONE:
+		return 0;
+	case MR_OPTIONS_BAD:
+		return EXIT_PROTOCOL_MISUSE;
 	}
-	if (optind >= argc) {
+	verbose = options.verbose;
+	if (options.operands >= argc) {
 		log_line("no reply program given (Dovecot appends it)");
 		return EXIT_PROTOCOL_MISUSE;
 	}
@@ -283,7 +268,7 @@ int main(int argc, char *argv[])
 		sodium_memzero(&request, sizeof(request));
 		return EXIT_TEMPFAIL;
 	}
-	if (mr_config_load(config_path, &config, &error) < 0) {
+	if (mr_config_load(options.config_path, &config, &error) < 0) {
 		log_line("%s", error.message);
 		sodium_memzero(&request, sizeof(request));
 		return EXIT_TEMPFAIL;
@@ -306,7 +291,8 @@ int main(int argc, char *argv[])
 	if (status != 0)
 		return status;
 
-	execv(argv[optind], &argv[optind]);
-	log_line("execv(%s) failed: %s", argv[optind], strerror(errno));
+	execv(argv[options.operands], &argv[options.operands]);
+	log_line("execv(%s) failed: %s", argv[options.operands],
+		 strerror(errno));
 	return EXIT_TEMPFAIL;
 }

@@ -7,6 +7,7 @@
 #include "mr-admission.h"
 #include "mr-config.h"
 #include "mr-db.h"
+#include "mr-options.h"
 #include "mr-password.h"
 #include "mr-stalwart.h"
 #include "mr-text.h"
@@ -15,7 +16,6 @@
 #include <sodium.h>
 
 #include <errno.h>
-#include <getopt.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -514,38 +514,27 @@ static int cmd_pw_test(const struct mr_config *config, int argc, char *argv[])
 
 int main(int argc, char *argv[])
 {
-	static const struct option long_options[] = {
-		{ "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, 'V' },
-		{ NULL, 0, NULL, 0 }
-	};
-	const char *config_path = MR_CONFIG_DEFAULT_PATH;
+	struct mr_options options;
 	struct mr_config *config;
-	const char *command;
-	int opt, status;
+	const char *config_path, *command;
+	int operand, status;
 
-	while ((opt = getopt_long(argc, argv, "+c:hV", long_options,
-				  NULL)) != -1) {
-		switch (opt) {
-		case 'c':
-			config_path = optarg;
-			break;
-		case 'h':
-			usage(stdout);
-			return 0;
-		case 'V':
-			printf("mailroute-auth %s\n", PACKAGE_VERSION);
-			return 0;
-		default:
-			usage(stderr);
-			return EXIT_USAGE;
-		}
+	switch (mr_options_parse(argc, argv, "mailroute-auth", false, usage,
+				 &options)) {
+	case MR_OPTIONS_RUN:
+		break;
+	case MR_OPTIONS_DONE:
+		return 0;
+	case MR_OPTIONS_BAD:
+		return EXIT_USAGE;
 	}
-	if (optind >= argc) {
+	config_path = options.config_path;
+	operand = options.operands;
+	if (operand >= argc) {
 		usage(stderr);
 		return EXIT_USAGE;
 	}
-	command = argv[optind];
+	command = argv[operand];
 	if (mr_password_init() < 0) {
 		fprintf(stderr, "mailroute-auth: libsodium initialisation failed\n");
 		return EXIT_USAGE;
@@ -560,17 +549,17 @@ int main(int argc, char *argv[])
 	if (config == NULL)
 		return EXIT_USAGE;
 
-	if (strcmp(command, "lookup") == 0 && argc - optind == 2)
-		status = cmd_lookup(config, argv[optind + 1]);
-	else if (strcmp(command, "check-config") == 0 && argc - optind == 1)
+	if (strcmp(command, "lookup") == 0 && argc - operand == 2)
+		status = cmd_lookup(config, argv[operand + 1]);
+	else if (strcmp(command, "check-config") == 0 && argc - operand == 1)
 		status = cmd_check_config(config);
-	else if (strcmp(command, "users") == 0 && argc - optind <= 2)
-		status = cmd_users(config, argc - optind == 2 ?
-				   argv[optind + 1] : NULL);
-	else if (strcmp(command, "hash-census") == 0 && argc - optind == 1)
+	else if (strcmp(command, "users") == 0 && argc - operand <= 2)
+		status = cmd_users(config, argc - operand == 2 ?
+				   argv[operand + 1] : NULL);
+	else if (strcmp(command, "hash-census") == 0 && argc - operand == 1)
 		status = cmd_hash_census(config);
 	else if (strcmp(command, "pw-test") == 0)
-		status = cmd_pw_test(config, argc - optind, argv + optind);
+		status = cmd_pw_test(config, argc - operand, argv + operand);
 	else {
 		usage(stderr);
 		status = EXIT_USAGE;

@@ -6,41 +6,16 @@
 #include <mysqld_error.h>
 #include <sodium.h>
 
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
-/* Column order shared by every statement that reads accounts. `login`
-   gives the two columns naming the address a row was found by (unused
-   when listing users); `password` is the expression read for the stored
-   hash (NULL where a statement must not ship hashes). */
-#define ACCOUNT_COLUMNS(login, password) \
-	"alias_id, " login ", account_id, user_id, domain_id, " \
-	"canonical_localpart, canonical_domain, " password " AS password, " \
-	"is_active, hosted, continuity, continuity_storage_days, quota_mb"
-#define ACCOUNT_COLUMN_COUNT 14
-#define FOUND_BY_LOGIN "login_localpart, login_domain"
-#define NOT_FOUND_BY_LOGIN "'' AS login_localpart, '' AS login_domain"
+#define COUNT_OF(array) (sizeof(array) / sizeof((array)[0]))
 
 /* One slot per candidate localpart (exact, then cut at each delimiter);
    unused slots repeat the exact localpart. */
 #define CANDIDATE_SLOTS "?, ?, ?, ?, ?, ?, ?, ?"
 _Static_assert(MR_MAX_CANDIDATES == 8, "CANDIDATE_SLOTS has one ? per candidate");
-#define FIND_ADDRESS_BRANCH(view) \
-	"SELECT " ACCOUNT_COLUMNS(FOUND_BY_LOGIN, "password") " FROM " view \
-	" WHERE login_localpart IN (" CANDIDATE_SLOTS ") AND login_domain = ?"
-
-/* Every candidate in one round trip. A top-level UNION ALL with the
-   parameters in each branch: MariaDB merges each branch's (join-only)
-   view and searches its indexes with the bound values, where the same
-   condition on the UNION view mailroute_login would materialise all of it
-   (migration 0005). Which candidate a row answers is decided in C. */
-#define FIND_ADDRESS_QUERY \
-	FIND_ADDRESS_BRANCH("mailroute_login_domain") \
-	" UNION ALL " \
-	FIND_ADDRESS_BRANCH("mailroute_login_external")
-static const char find_address_query[] = FIND_ADDRESS_QUERY;
-/* The same statement's plan, as the server makes it for bound values. */
-static const char explain_find_address_query[] = "EXPLAIN " FIND_ADDRESS_QUERY;
 #define FIND_ADDRESS_PARAM_COUNT (2 * (MR_MAX_CANDIDATES + 1))
 
 /* Users in keyset pages of mailroute_user (one row per canonical user) by
@@ -56,18 +31,7 @@ static const char user_page_end_query[] =
 	"SELECT (SELECT id FROM amavisd_localpartalias WHERE id > ? "
 	"ORDER BY id LIMIT 1 OFFSET ?), "
 	"(SELECT MAX(id) FROM amavisd_localpartalias)";
-#define ITERATE_USERS_QUERY(password, where) \
-	"SELECT " ACCOUNT_COLUMNS(NOT_FOUND_BY_LOGIN, password) \
-	" FROM mailroute_user WHERE alias_id > ? AND alias_id <= ? " where \
-	"ORDER BY alias_id"
 #define ITERATE_PAGE_SIZE 1000
-
-/* Delivery users: names only, no hashes leave the database. */
-static const char iterate_users_query[] =
-	ITERATE_USERS_QUERY("NULL", "AND (hosted = 1 OR continuity = 1) ");
-/* Every account with its hash, for the hash census. */
-static const char iterate_all_users_query[] =
-	ITERATE_USERS_QUERY("password", "");
 
 enum statement_id {
 	STMT_FIND_ADDRESS,
@@ -77,61 +41,200 @@ enum statement_id {
 	STMT_COUNT
 };
 
-static const char *const statement_queries[STMT_COUNT] = {
-	[STMT_FIND_ADDRESS] = find_address_query,
-	[STMT_USER_PAGE_END] = user_page_end_query,
-	[STMT_ITERATE_USERS] = iterate_users_query,
-	[STMT_ITERATE_ALL_USERS] = iterate_all_users_query,
-};
+/* Room for the longest statement text (the address lookup's, about 1,100
+   bytes, with EXPLAIN in front). */
+#define QUERY_SIZE 2048
 
 struct mr_db {
 	const struct mr_config *config;
 	MYSQL *conn;
 	/* the host that answered, for error messages */
 	const char *host_name;
+	/* made from account_columns by mr_db_create() */
+	char queries[STMT_COUNT][QUERY_SIZE];
 	MYSQL_STMT *statements[STMT_COUNT];
 	/* counts disconnects: a statement handle kept across calls (a user
 	   iteration's page) is gone when this has changed */
 	unsigned int generation;
 };
 
-/* Where fetched columns land before they are checked and copied. */
-struct account_row {
-	MYSQL_BIND bind[ACCOUNT_COLUMN_COUNT];
-	unsigned long length[ACCOUNT_COLUMN_COUNT];
-	my_bool is_null[ACCOUNT_COLUMN_COUNT];
-	my_bool truncated[ACCOUNT_COLUMN_COUNT];
-	unsigned long long alias_id;
-	char login_localpart[MR_NAME_SIZE];
-	char login_domain[MR_NAME_SIZE];
-	unsigned long long ids[3];
-	unsigned long long is_active, hosted, continuity;
-	unsigned long long storage_days, quota_mb;
-	struct mr_account account;
-};
-
-/* Positions in ACCOUNT_COLUMNS. */
-enum account_column {
+/* Positions in an account row, in statement order. */
+enum account_column_id {
 	COL_ALIAS_ID, COL_LOGIN_LOCALPART, COL_LOGIN_DOMAIN,
 	COL_ACCOUNT_ID, COL_USER_ID, COL_DOMAIN_ID,
 	COL_LOCALPART, COL_DOMAIN, COL_PASSWORD,
 	COL_IS_ACTIVE, COL_HOSTED, COL_CONTINUITY,
 	COL_STORAGE_DAYS, COL_QUOTA_MB,
+	COL_COUNT
 };
 
-static const char *const account_column_names[ACCOUNT_COLUMN_COUNT] = {
-	"alias_id", "login_localpart", "login_domain",
-	"account_id", "user_id", "domain_id", "canonical_localpart",
-	"canonical_domain", "password", "is_active", "hosted", "continuity",
-	"continuity_storage_days", "quota_mb",
+/* Where fetched columns land before they are checked and copied. */
+struct account_row {
+	MYSQL_BIND bind[COL_COUNT];
+	unsigned long length[COL_COUNT];
+	my_bool is_null[COL_COUNT];
+	my_bool truncated[COL_COUNT];
+	unsigned long long alias_id;
+	char login_localpart[MR_NAME_SIZE];
+	char login_domain[MR_NAME_SIZE];
+	unsigned long long account_id, user_id, domain_id;
+	unsigned long long is_active, hosted, continuity;
+	unsigned long long storage_days, quota_mb;
+	struct mr_account account;
 };
+
+enum account_column_type {
+	COLUMN_NUMBER,	/* unsigned, into an unsigned long long */
+	COLUMN_STRING,	/* into a char buffer, NUL added after the fetch */
+};
+
+/* The one description of an account row: every statement's select list,
+   the result binding and the row checks are made from it. */
+struct account_column {
+	/* as the views (mailroute_login_*, mailroute_user) name it */
+	const char *name;
+	enum account_column_type type;
+	/* where it lands in struct account_row; a string's buffer size */
+	size_t offset, size;
+	/* NULL is a value here (unusable password, no days, no quota);
+	   elsewhere a malformed row */
+	bool nullable;
+};
+
+#define NUMBER_COLUMN(name, field, nullable) \
+	{ name, COLUMN_NUMBER, offsetof(struct account_row, field), 0, nullable }
+#define STRING_COLUMN(name, field, nullable) \
+	{ name, COLUMN_STRING, offsetof(struct account_row, field), \
+	  sizeof(((struct account_row *)NULL)->field), nullable }
+
+static const struct account_column account_columns[COL_COUNT] = {
+	[COL_ALIAS_ID] = NUMBER_COLUMN("alias_id", alias_id, false),
+	[COL_LOGIN_LOCALPART] =
+		STRING_COLUMN("login_localpart", login_localpart, false),
+	[COL_LOGIN_DOMAIN] = STRING_COLUMN("login_domain", login_domain, false),
+	[COL_ACCOUNT_ID] = NUMBER_COLUMN("account_id", account_id, false),
+	[COL_USER_ID] = NUMBER_COLUMN("user_id", user_id, false),
+	[COL_DOMAIN_ID] = NUMBER_COLUMN("domain_id", domain_id, false),
+	[COL_LOCALPART] =
+		STRING_COLUMN("canonical_localpart", account.localpart, false),
+	[COL_DOMAIN] = STRING_COLUMN("canonical_domain", account.domain, false),
+	[COL_PASSWORD] = STRING_COLUMN("password", account.password, true),
+	[COL_IS_ACTIVE] = NUMBER_COLUMN("is_active", is_active, false),
+	[COL_HOSTED] = NUMBER_COLUMN("hosted", hosted, false),
+	[COL_CONTINUITY] = NUMBER_COLUMN("continuity", continuity, false),
+	[COL_STORAGE_DAYS] =
+		NUMBER_COLUMN("continuity_storage_days", storage_days, true),
+	[COL_QUOTA_MB] = NUMBER_COLUMN("quota_mb", quota_mb, true),
+};
+
+/* What a statement reads for a column other than the column itself. */
+struct column_override {
+	enum account_column_id column;
+	const char *expression;
+};
+
+/* Listing reads mailroute_user, which has no login columns. */
+#define LISTED_NO_LOGIN \
+	{ COL_LOGIN_LOCALPART, "''" }, { COL_LOGIN_DOMAIN, "''" }
+
+/* Appends text to query (QUERY_SIZE bytes); false if it does not fit. */
+static bool query_append(char *query, const char *text)
+{
+	size_t len = strlen(query), add = strlen(text);
+
+	if (len + add >= QUERY_SIZE)
+		return false;
+	memcpy(query + len, text, add + 1);
+	return true;
+}
+
+/* "SELECT <every account column> FROM <rest>", a column read as an
+   override's expression (under its own name) where one is given. */
+static bool query_append_account_select(char *query,
+					const struct column_override *overrides,
+					unsigned int override_count,
+					const char *rest)
+{
+	bool fits = query_append(query, "SELECT ");
+
+	for (unsigned int i = 0; i < COL_COUNT; i++) {
+		const char *expression = NULL;
+
+		for (unsigned int j = 0; j < override_count; j++) {
+			if (overrides[j].column == i)
+				expression = overrides[j].expression;
+		}
+		if (i > 0)
+			fits = fits && query_append(query, ", ");
+		if (expression != NULL) {
+			fits = fits && query_append(query, expression) &&
+				query_append(query, " AS ");
+		}
+		fits = fits && query_append(query, account_columns[i].name);
+	}
+	return fits && query_append(query, " FROM ") &&
+		query_append(query, rest);
+}
+
+/* The address lookup: every candidate in one round trip. A top-level
+   UNION ALL with the parameters in each branch: MariaDB merges each
+   branch's (join-only) view and searches its indexes with the bound
+   values, where the same condition on the UNION view mailroute_login
+   would materialise all of it (migration 0005). Which candidate a row
+   answers is decided in C. */
+static bool query_append_find_address(char *query)
+{
+	static const char where[] =
+		" WHERE login_localpart IN (" CANDIDATE_SLOTS ") "
+		"AND login_domain = ?";
+
+	return query_append_account_select(query, NULL, 0,
+					   "mailroute_login_domain") &&
+		query_append(query, where) &&
+		query_append(query, " UNION ALL ") &&
+		query_append_account_select(query, NULL, 0,
+					    "mailroute_login_external") &&
+		query_append(query, where);
+}
+
+/* Fills db->queries; false if a text does not fit QUERY_SIZE (a build
+   error, caught by every test). */
+static bool db_queries_make(struct mr_db *db)
+{
+	/* Delivery users: names only, no hashes leave the database. */
+	static const struct column_override delivery_users[] = {
+		LISTED_NO_LOGIN, { COL_PASSWORD, "NULL" },
+	};
+	/* Every account with its hash, for the hash census. */
+	static const struct column_override all_users[] = { LISTED_NO_LOGIN };
+	static const char page[] =
+		"mailroute_user WHERE alias_id > ? AND alias_id <= ? ";
+
+	return query_append_find_address(db->queries[STMT_FIND_ADDRESS]) &&
+		query_append(db->queries[STMT_USER_PAGE_END],
+			     user_page_end_query) &&
+		query_append_account_select(db->queries[STMT_ITERATE_USERS],
+			delivery_users, COUNT_OF(delivery_users), page) &&
+		query_append(db->queries[STMT_ITERATE_USERS],
+			     "AND (hosted = 1 OR continuity = 1) "
+			     "ORDER BY alias_id") &&
+		query_append_account_select(db->queries[STMT_ITERATE_ALL_USERS],
+			all_users, COUNT_OF(all_users), page) &&
+		query_append(db->queries[STMT_ITERATE_ALL_USERS],
+			     "ORDER BY alias_id");
+}
 
 struct mr_db *mr_db_create(const struct mr_config *config)
 {
 	struct mr_db *db = calloc(1, sizeof(*db));
 
-	if (db != NULL)
-		db->config = config;
+	if (db == NULL)
+		return NULL;
+	db->config = config;
+	if (!db_queries_make(db)) {
+		free(db);
+		return NULL;
+	}
 	return db;
 }
 
@@ -277,7 +380,7 @@ static MYSQL_STMT *db_statement(struct mr_db *db, enum statement_id id,
 	if (mr_db_connect(db, error) < 0)
 		return NULL;
 	if (db->statements[id] == NULL)
-		db->statements[id] = statement_prepare(db, statement_queries[id],
+		db->statements[id] = statement_prepare(db, db->queries[id],
 						       error);
 	return db->statements[id];
 }
@@ -300,50 +403,29 @@ static bool connection_lost(unsigned int errnum)
 	}
 }
 
-static void account_row_bind_string(struct account_row *row, unsigned int i,
-				    char *buffer, size_t size)
-{
-	row->bind[i].buffer_type = MYSQL_TYPE_STRING;
-	row->bind[i].buffer = buffer;
-	/* one byte kept for the NUL terminator */
-	row->bind[i].buffer_length = size - 1;
-}
-
-static void account_row_bind_number(struct account_row *row, unsigned int i,
-				    unsigned long long *number)
-{
-	row->bind[i].buffer_type = MYSQL_TYPE_LONGLONG;
-	row->bind[i].buffer = number;
-	row->bind[i].is_unsigned = 1;
-}
-
 static void account_row_init(struct account_row *row)
 {
 	memset(row, 0, sizeof(*row));
-	for (unsigned int i = 0; i < ACCOUNT_COLUMN_COUNT; i++) {
-		row->bind[i].length = &row->length[i];
-		row->bind[i].is_null = &row->is_null[i];
-		row->bind[i].error = &row->truncated[i];
+	for (unsigned int i = 0; i < COL_COUNT; i++) {
+		const struct account_column *column = &account_columns[i];
+		MYSQL_BIND *bind = &row->bind[i];
+
+		bind->buffer = (char *)row + column->offset;
+		bind->length = &row->length[i];
+		bind->is_null = &row->is_null[i];
+		bind->error = &row->truncated[i];
+		switch (column->type) {
+		case COLUMN_NUMBER:
+			bind->buffer_type = MYSQL_TYPE_LONGLONG;
+			bind->is_unsigned = 1;
+			break;
+		case COLUMN_STRING:
+			bind->buffer_type = MYSQL_TYPE_STRING;
+			/* one byte kept for the NUL terminator */
+			bind->buffer_length = column->size - 1;
+			break;
+		}
 	}
-	account_row_bind_number(row, COL_ALIAS_ID, &row->alias_id);
-	account_row_bind_string(row, COL_LOGIN_LOCALPART, row->login_localpart,
-				sizeof(row->login_localpart));
-	account_row_bind_string(row, COL_LOGIN_DOMAIN, row->login_domain,
-				sizeof(row->login_domain));
-	account_row_bind_number(row, COL_ACCOUNT_ID, &row->ids[0]);
-	account_row_bind_number(row, COL_USER_ID, &row->ids[1]);
-	account_row_bind_number(row, COL_DOMAIN_ID, &row->ids[2]);
-	account_row_bind_string(row, COL_LOCALPART, row->account.localpart,
-				sizeof(row->account.localpart));
-	account_row_bind_string(row, COL_DOMAIN, row->account.domain,
-				sizeof(row->account.domain));
-	account_row_bind_string(row, COL_PASSWORD, row->account.password,
-				sizeof(row->account.password));
-	account_row_bind_number(row, COL_IS_ACTIVE, &row->is_active);
-	account_row_bind_number(row, COL_HOSTED, &row->hosted);
-	account_row_bind_number(row, COL_CONTINUITY, &row->continuity);
-	account_row_bind_number(row, COL_STORAGE_DAYS, &row->storage_days);
-	account_row_bind_number(row, COL_QUOTA_MB, &row->quota_mb);
 }
 
 static void account_row_wipe(struct account_row *row)
@@ -359,32 +441,27 @@ static int account_row_finish(struct account_row *row,
 			      struct mr_error *error)
 {
 	struct mr_account *account = &row->account;
-	/* these may be NULL: password (unusable), days, quota */
-	static const bool nullable[ACCOUNT_COLUMN_COUNT] = {
-		[COL_PASSWORD] = true, [COL_STORAGE_DAYS] = true,
-		[COL_QUOTA_MB] = true,
-	};
 
-	for (unsigned int i = 0; i < ACCOUNT_COLUMN_COUNT; i++) {
+	for (unsigned int i = 0; i < COL_COUNT; i++) {
+		const struct account_column *column = &account_columns[i];
 		/* a number that does not fit an unsigned 64-bit value is
 		   negative (the schema's columns are unsigned) */
 		const char *problem = row->is_null[i] ? "NULL" :
-			row->bind[i].buffer_type == MYSQL_TYPE_LONGLONG ?
-			"negative" : "too long";
+			column->type == COLUMN_NUMBER ? "negative" : "too long";
 
 		if (row->truncated[i] ||
-		    (row->is_null[i] && !nullable[i])) {
+		    (row->is_null[i] && !column->nullable)) {
 			mr_error_set(error,
 				"malformed row for account %llu: column %s is %s",
-				row->is_null[COL_ACCOUNT_ID] ? 0ULL : row->ids[0],
-				account_column_names[i], problem);
+				row->is_null[COL_ACCOUNT_ID] ? 0ULL :
+				row->account_id, column->name, problem);
 			return -1;
 		}
 	}
 	if (row->is_active > 1 || row->hosted > 1 || row->continuity > 1) {
 		mr_error_set(error,
 			"malformed row for account %llu: flag not 0 or 1",
-			row->ids[0]);
+			row->account_id);
 		return -1;
 	}
 	account->localpart[row->length[COL_LOCALPART]] = '\0';
@@ -395,12 +472,12 @@ static int account_row_finish(struct account_row *row,
 	    strlen(account->domain) != row->length[COL_DOMAIN]) {
 		mr_error_set(error,
 			"malformed row for account %llu: NUL byte in a name",
-			row->ids[0]);
+			row->account_id);
 		return -1;
 	}
-	account->account_id = row->ids[0];
-	account->user_id = row->ids[1];
-	account->domain_id = row->ids[2];
+	account->account_id = row->account_id;
+	account->user_id = row->user_id;
+	account->domain_id = row->domain_id;
 	account->is_active = row->is_active == 1;
 	account->hosted = row->hosted == 1;
 	account->continuity = row->continuity == 1;
@@ -560,7 +637,7 @@ static void bind_param_number(MYSQL_BIND *bind, unsigned long long *number)
 	bind->is_unsigned = 1;
 }
 
-/* Parameters of find_address_query: per branch, one slot per candidate
+/* Parameters of the address lookup: per branch, one slot per candidate
    (unused ones repeat the exact localpart), then the domain. */
 static void find_address_bind(const struct find_address_context *ctx,
 			      MYSQL_BIND params[FIND_ADDRESS_PARAM_COUNT],
@@ -711,12 +788,19 @@ int mr_db_explain_find_address(struct mr_db *db, const char *localpart,
 	};
 	unsigned long lengths[FIND_ADDRESS_PARAM_COUNT];
 	MYSQL_BIND params[FIND_ADDRESS_PARAM_COUNT];
+	char explain[QUERY_SIZE];
 	MYSQL_STMT *stmt;
 	int ret;
 
 	if (mr_db_connect(db, error) < 0)
 		return -1;
-	stmt = statement_prepare(db, explain_find_address_query, error);
+	explain[0] = '\0';
+	if (!query_append(explain, "EXPLAIN ") ||
+	    !query_append(explain, db->queries[STMT_FIND_ADDRESS])) {
+		mr_error_set(error, "EXPLAIN statement too long");
+		return -1;
+	}
+	stmt = statement_prepare(db, explain, error);
 	if (stmt == NULL)
 		return -1;
 	find_address_bind(&ctx, params, lengths);

@@ -7,6 +7,7 @@
 #include "authdb-mailroute.h"
 
 const char *authdb_mailroute_version = DOVECOT_ABI_VERSION;
+const char *authdb_mailroute_dependencies[] = { "mailroute_django", NULL };
 
 void authdb_mailroute_init(struct module *module ATTR_UNUSED)
 {

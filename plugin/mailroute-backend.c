@@ -90,9 +90,9 @@ int mailroute_export_account(struct auth_request *request,
 		return -1;
 	}
 	if (fields.continuity_withheld) {
-		e_info(event, "account %llu is hosted and continuity: hosted "
-		       "wins, no autoexpunge",
-		       (unsigned long long)match->account.account_id);
+		e_debug(event, "account %llu is hosted and continuity: hosted "
+			"wins, no autoexpunge",
+			(unsigned long long)match->account.account_id);
 	}
 	count = mr_userdb_fields_list(&fields, list);
 	if (as_prefetch) {

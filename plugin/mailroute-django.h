@@ -16,11 +16,4 @@ void mailroute_django_deinit(void);
    configuration file). */
 void mailroute_django_configure(const struct mr_config *config);
 
-/* What the DJANGO scheme's verification says of password against stored
-   (a bare Django hash), with the scheme's caps and verified-credential
-   cache: for a passdb that must tell a mismatch from a failure. */
-enum mr_password_result mailroute_django_verify(const char *password,
-						const char *stored,
-						const char **reason_r);
-
 #endif

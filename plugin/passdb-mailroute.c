@@ -1,6 +1,30 @@
-/* passdb mailroute: login by exact address (SPEC 3), the stored Django
-   hash verified by Dovecot core with the DJANGO scheme so that auth_cache
-   can keep and re-verify it, then admission. Runs in auth-workers only. */
+/* passdb mailroute: Dovecot logins against the provider's MariaDB
+   account database (SPEC 3, 6).
+
+   CONFIGURATION
+	passdb { driver = mailroute  args = /etc/dovecot/mailroute-auth.conf }
+   The file (mailroute-auth.conf(5), read as root at preinit) names the
+   database hosts and credentials, the Django hash cost caps and the
+   verified-credential cache. Blocking: lookups run in auth-workers, each
+   with its own connection and prepared statements.
+
+   WHAT IT DOES
+   The login name is resolved by exact address (ASCII case-insensitive,
+   every other byte exact); the password is verified here against the
+   stored Django hash; mr_admission_after_verify() (lib/) decides, as it
+   does for checkpassword and the CLI. Success sets the canonical user, the
+   userdb_* prefetch fields and password={DJANGO}<hash> for auth_cache.
+   lookup_credentials hands out {DJANGO}<hash> for admitted accounts only.
+
+   FAILURES
+   Database unreachable, a malformed row, two accounts on one address, or
+   a verification the worker cannot allocate: INTERNAL_FAILURE (the client
+   is told to retry; Dovecot may answer from its cache), never a mismatch.
+   Unknown user: after a decoy verification of the configured cost. A
+   malformed or over-cap stored hash: a mismatch to the client, an error
+   naming the account in the log. Correct password of an inactive or
+   non-hosted account: USER_DISABLED, never cached. No password or hash is
+   ever logged. */
 
 #include "auth-common.h"
 #include "passdb.h"
@@ -10,6 +34,7 @@
 #include "mailroute-django.h"
 #include "mr-admission.h"
 #include "mr-password.h"
+#include "mr-verify-cache.h"
 
 /* The result depends on the login name only. */
 #define MAILROUTE_CACHE_KEY "%u"
@@ -18,6 +43,9 @@
 struct mailroute_passdb_module {
 	struct passdb_module module;
 	struct mailroute_backend *backend;
+	/* this passdb's own, with its file's caps: verifications in this
+	   worker process */
+	struct mr_verify_cache *verify_cache;
 };
 
 static struct mailroute_passdb_module *
@@ -74,8 +102,8 @@ passdb_mailroute_accept(struct mailroute_passdb_module *module,
 	return PASSDB_RESULT_OK;
 }
 
-/* The password is verified here, through the DJANGO scheme's own code
-   (its caps and verified-credential cache), not by Dovecot core: the
+/* The password is verified here, with this passdb's caps and
+   verified-credential cache, not by Dovecot core through the scheme: the
    decision (mr_admission_after_verify) must tell a library failure from
    a mismatch, and only a login that succeeded hands the hash to
    Dovecot's auth cache. A cache hit re-checks the password and nothing
@@ -97,8 +125,10 @@ passdb_mailroute_verify(struct mailroute_passdb_module *module,
 	result = passdb_mailroute_find(module, request, password, &match);
 	if (result != PASSDB_RESULT_OK)
 		return result;
-	verified = mailroute_django_verify(password, match.account.password,
-					   &reason);
+	verified = mr_verify_cache_verify(module->verify_cache,
+					  &module->backend->config->hash,
+					  password, match.account.password,
+					  &reason);
 	switch (mr_admission_after_verify(module->backend->config,
 					  &match.account, password, verified,
 					  reason, &error)) {
@@ -189,8 +219,15 @@ mailroute_passdb_preinit(pool_t pool, const char *args)
 
 	module = p_new(pool, struct mailroute_passdb_module, 1);
 	module->backend = mailroute_backend_get("passdb", args);
+	module->verify_cache =
+		mr_verify_cache_new(module->backend->config->verify_cache_size,
+				    module->backend->config->verify_cache_ttl);
+	if (module->verify_cache == NULL &&
+	    module->backend->config->verify_cache_size > 0)
+		i_fatal("passdb mailroute: out of memory for verify_cache_size");
 	/* The DJANGO scheme lives in lib20_mailroute_django.so, loaded at
-	   auth start-up; it applies this file's cost caps and cache. */
+	   auth start-up (authdb_mailroute_dependencies): Dovecot verifies
+	   auth cache hits with it, so it gets this file's cost caps. */
 	mailroute_django_configure(module->backend->config);
 	module->module.blocking = TRUE;
 	module->module.default_cache_key = MAILROUTE_CACHE_KEY;
@@ -203,6 +240,7 @@ static void mailroute_passdb_deinit(struct passdb_module *_module)
 	struct mailroute_passdb_module *module =
 		(struct mailroute_passdb_module *)_module;
 
+	mr_verify_cache_free(&module->verify_cache);
 	mailroute_backend_unref(&module->backend);
 }
 

@@ -15,6 +15,8 @@
 #include <sodium.h>
 
 static struct mr_hash_limits django_limits;
+/* set by a mailroute passdb's configuration file, not the defaults */
+static bool django_configured;
 /* per process: the auth process verifies cache hits of Dovecot's auth
    cache unless auth_cache_verify_password_with_worker, each worker the
    rest */
@@ -22,20 +24,21 @@ static struct mr_verify_cache *django_verify_cache;
 
 void mailroute_django_configure(const struct mr_config *config)
 {
+	/* one scheme, one set of caps: a second passdb with other caps
+	   changes them for the first one's cached logins too */
+	if (django_configured &&
+	    memcmp(&django_limits, &config->hash, sizeof(django_limits)) != 0) {
+		i_warning("DJANGO scheme: mailroute passdbs configure different "
+			  "hash_max_* or dummy_pbkdf2_iterations; the last one "
+			  "applies to every {DJANGO} hash Dovecot verifies");
+	}
+	django_configured = TRUE;
 	django_limits = config->hash;
 	mr_verify_cache_free(&django_verify_cache);
 	django_verify_cache = mr_verify_cache_new(config->verify_cache_size,
 						  config->verify_cache_ttl);
 	if (django_verify_cache == NULL && config->verify_cache_size > 0)
 		i_fatal("DJANGO scheme: out of memory for verify_cache_size");
-}
-
-enum mr_password_result mailroute_django_verify(const char *password,
-						const char *stored,
-						const char **reason_r)
-{
-	return mr_verify_cache_verify(django_verify_cache, &django_limits,
-				      password, stored, reason_r);
 }
 
 static int
@@ -50,7 +53,8 @@ django_verify(const char *plaintext,
 	const char *reason;
 
 	memcpy(stored, raw_password, size);
-	result = mailroute_django_verify(plaintext, stored, &reason);
+	result = mr_verify_cache_verify(django_verify_cache, &django_limits,
+					plaintext, stored, &reason);
 	sodium_memzero(stored, size);
 	switch (result) {
 	case MR_PASSWORD_MATCH:
@@ -106,6 +110,7 @@ void mailroute_django_init(struct module *module ATTR_UNUSED)
 	if (defaults == NULL || mr_password_init() < 0)
 		i_fatal("DJANGO scheme: initialisation failed");
 	mailroute_django_configure(defaults);
+	django_configured = FALSE;
 	mr_config_free(&defaults);
 	password_scheme_register(&django_scheme);
 }

@@ -471,3 +471,35 @@ def test_credentials_lookup(host):
         assert out.returncode != 0, (user, out.stdout)
     if host.mode == "module":
         assert "Handling PASSL request" in host.log()  # lookup_credentials in a worker
+
+
+def test_module_requires_the_django_scheme_module(workdir, mariadb, migrated_db):
+    """libauthdb_mailroute.so declares its dependency on the DJANGO scheme
+    module (authdb_mailroute_dependencies): without lib20_mailroute_django.so,
+    Dovecot says which plugin is missing instead of failing on a symbol,
+    and no login gets through; with it back, logins work."""
+    from mrtest.dovecot import AUTH_MODULE_DIR
+    root = os.path.join(workdir, "dovecot-no-scheme")
+    os.makedirs(root)
+    os.chmod(root, 0o755)
+    conf = fixtures.write_config(os.path.join(root, "mailroute-auth.conf"), mariadb, migrated_db)
+    install_auth_modules()
+    scheme = os.path.join(AUTH_MODULE_DIR, "lib20_mailroute_django.so")
+    os.rename(scheme, scheme + ".away")
+    dovecot = Dovecot(os.path.join(root, "dovecot"), module_auth(conf))
+    try:
+        dovecot.start()
+        host = MailHost("module", root, dovecot)
+        status, output = auth_test(host, "john@example.com", pw("john@example.com"))
+        assert status != 0, output
+        assert "Plugin mailroute_django must be loaded also" in host.log()
+        assert "undefined symbol" not in host.log()
+    finally:
+        dovecot.stop()
+        os.rename(scheme + ".away", scheme)
+    dovecot.start()
+    try:
+        status, output = auth_test(host, "john@example.com", pw("john@example.com"))
+        assert status == 0, output
+    finally:
+        dovecot.stop()

@@ -101,17 +101,19 @@ service stats {{
     mode = 0666
   }}
 }}
+{sanitizer}
 {auth}
 """.format(base_dir=self.base_dir, root=self.root, log=self.log_path,
            uid=self.vmail.pw_uid, gid=self.vmail.pw_gid,
            mail=shipped_mail_config(self.acl_path), imap_port=self.imap_port, pop3_port=self.pop3_port,
-           lmtp_port=self.lmtp_port, auth=self.auth_config)
+           lmtp_port=self.lmtp_port, sanitizer=sanitizer_config(), auth=self.auth_config)
         with open(self.config_path, "w") as f:
             f.write(config)
 
     def start(self, timeout=30):
         self.write_config()
-        subprocess.run(["dovecot", "-c", self.config_path], check=True)
+        subprocess.run(["dovecot", "-c", self.config_path], check=True,
+                       env=dict(os.environ, **sanitizer_environment()))
         deadline = time.time() + timeout
         while time.time() < deadline:
             try:
@@ -151,6 +153,32 @@ service stats {{
     def doveadm(self, *args):
         return subprocess.run(["doveadm", "-c", self.config_path] + list(args),
                               capture_output=True, text=True)
+
+
+SANITIZER_ENVIRONMENT = ("LD_PRELOAD", "ASAN_OPTIONS", "UBSAN_OPTIONS")
+
+
+def sanitizer_environment():
+    """Under tests/sanitizers/run, the modules are ASan + UBSan builds: the
+    master starts with the runtime preloaded and the report directory, and
+    passes both on to its services (not doveadm's own children, which may
+    preload faketime instead)."""
+    preload = os.environ.get("MR_SANITIZER_PRELOAD")
+    if not preload:
+        return {}
+    report = os.environ["MR_SANITIZER_REPORT_DIR"]
+    return {"LD_PRELOAD": preload,
+            "ASAN_OPTIONS": "detect_leaks=0:abort_on_error=0:log_path=%s/asan" % report,
+            "UBSAN_OPTIONS": "print_stacktrace=1:halt_on_error=1:log_path=%s/ubsan" % report}
+
+
+def sanitizer_config():
+    """No address-space limit under the sanitizers (ASan maps its shadow
+    memory at start, far beyond vsz_limit)."""
+    if not sanitizer_environment():
+        return ""
+    return ("import_environment = TZ CORE_OUTOFMEM CORE_ERROR %s\n"
+            "default_vsz_limit = 0\n" % " ".join(SANITIZER_ENVIRONMENT))
 
 
 _next_client = [0]
