@@ -20,11 +20,23 @@ char *mr_text_trim(char *text)
 	return text;
 }
 
+/* The length in bytes of the control character at p: 1 for C0 and DEL,
+   2 for C1 (U+0080-U+009F, whose UTF-8 is C2 80-C2 9F: terminals act on
+   some, e.g. CSI), 0 for anything else. */
+static size_t control_len(const unsigned char *p)
+{
+	if (*p < 0x20 || *p == 0x7f)
+		return 1;
+	if (p[0] == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f)
+		return 2;
+	return 0;
+}
+
 bool mr_text_is_printable(const char *text)
 {
 	for (const unsigned char *p = (const unsigned char *)text; *p != '\0';
 	     p++) {
-		if (*p < 0x20 || *p == 0x7f)
+		if (control_len(p) > 0)
 			return false;
 	}
 	return true;
@@ -39,14 +51,18 @@ void mr_text_escape_log(const char *text, char *out, size_t out_size)
 		return;
 	for (const unsigned char *p = (const unsigned char *)text; *p != '\0';
 	     p++) {
-		char escaped[4];
-		size_t n = 0;
+		char escaped[8];
+		size_t n = 0, control = control_len(p);
 
-		if (*p < 0x20 || *p == 0x7f) {
-			escaped[n++] = '\\';
-			escaped[n++] = 'x';
-			escaped[n++] = hex[*p >> 4];
-			escaped[n++] = hex[*p & 0xf];
+		if (control > 0) {
+			/* each byte of it, so a C1 character's too */
+			for (size_t i = 0; i < control; i++, p++) {
+				escaped[n++] = '\\';
+				escaped[n++] = 'x';
+				escaped[n++] = hex[*p >> 4];
+				escaped[n++] = hex[*p & 0xf];
+			}
+			p--;
 		} else if (*p == '\\') {
 			escaped[n++] = '\\';
 			escaped[n++] = '\\';

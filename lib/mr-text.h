@@ -11,7 +11,8 @@
 
 /* Strips ASCII white space at both ends, in place. */
 char *mr_text_trim(char *text);
-/* No ASCII control characters (0x00-0x1f, 0x7f). */
+/* No control characters: C0 (0x00-0x1f), DEL, and C1 (U+0080-U+009F)
+   in UTF-8. */
 bool mr_text_is_printable(const char *text);
 /* Copies text for a log line: control characters and '\\' become
    \xNN and \\, so that a name from a client cannot start a forged log

@@ -1,5 +1,6 @@
 #include "unit-tests.h"
 #include "mr-address.h"
+#include "mr-text.h"
 
 #include <string.h>
 
@@ -120,6 +121,25 @@ START_TEST(names_fold_ascii_letters_only)
 }
 END_TEST
 
+/* C0, DEL and C1 controls are not printable, and a log line shows each of
+   their bytes escaped; other non-ASCII text passes as it is. */
+START_TEST(control_characters_c0_del_c1)
+{
+	char out[64];
+
+	ck_assert(mr_text_is_printable("j\xc3\xb6hn \xc2\xa0\xc2\xa9"));
+	ck_assert(!mr_text_is_printable("tab\there"));
+	ck_assert(!mr_text_is_printable("del\x7f"));
+	ck_assert(!mr_text_is_printable("nel\xc2\x85"));
+	ck_assert(!mr_text_is_printable("csi\xc2\x9b[2J"));
+	mr_text_escape_log("a\nb\xc2\x9b[2J\xc3\xb6\\", out, sizeof(out));
+	ck_assert_str_eq(out, "a\\x0ab\\xc2\\x9b[2J\xc3\xb6\\\\");
+	/* truncated between characters, never inside one's escapes */
+	mr_text_escape_log("ab\xc2\x85", out, 9);
+	ck_assert_str_eq(out, "ab");
+}
+END_TEST
+
 Suite *address_suite(void)
 {
 	Suite *suite = suite_create("address");
@@ -131,6 +151,7 @@ Suite *address_suite(void)
 	tcase_add_test(tc, candidates_in_order);
 	tcase_add_test(tc, candidates_skip_empty_and_missing);
 	tcase_add_test(tc, names_fold_ascii_letters_only);
+	tcase_add_test(tc, control_characters_c0_del_c1);
 	suite_add_tcase(suite, tc);
 	return suite;
 }
