@@ -212,6 +212,30 @@ static void mailroute_lookup_credentials(struct auth_request *request,
 	mr_account_wipe(&match.account);
 }
 
+/* Dovecot 2.3.13-2.3.17 drop a cached entry's fields, the canonical user
+   among them, when an auth-worker verifies the hit
+   (auth_cache_verify_password_with_worker, as conf.d sets it): a second
+   login through an alias would become a user of its own, with its own
+   home. 2.3.18 keeps them (commit f083562f92). There, this passdb offers
+   Dovecot no cache key, so Dovecot never caches it; the verified-credential
+   cache still spares repeated logins the hash's cost. */
+static const char *passdb_mailroute_cache_key(void)
+{
+	/* DOVECOT_VERSION_MICRO exists from 2.3.18 on, exactly the versions
+	   that keep the fields (2.3's DOVECOT_PREREQ has no micro) */
+#ifdef DOVECOT_VERSION_MICRO
+	return MAILROUTE_CACHE_KEY;
+#else
+	if (!global_auth_settings->cache_verify_password_with_worker)
+		return MAILROUTE_CACHE_KEY;
+	i_warning("passdb mailroute: auth cache off for this passdb: Dovecot "
+		  DOVECOT_VERSION " loses the canonical user of cache hits "
+		  "verified by auth_cache_verify_password_with_worker "
+		  "(fixed in 2.3.18)");
+	return NULL;
+#endif
+}
+
 static struct passdb_module *
 mailroute_passdb_preinit(pool_t pool, const char *args)
 {
@@ -230,7 +254,7 @@ mailroute_passdb_preinit(pool_t pool, const char *args)
 	   auth cache hits with it, so it gets this file's cost caps. */
 	mailroute_django_configure(module->backend->config);
 	module->module.blocking = TRUE;
-	module->module.default_cache_key = MAILROUTE_CACHE_KEY;
+	module->module.default_cache_key = passdb_mailroute_cache_key();
 	module->module.default_pass_scheme = MAILROUTE_SCHEME;
 	return &module->module;
 }

@@ -13,7 +13,8 @@ import argon2
 import pytest
 
 from mrtest import fixtures
-from mrtest.dovecot import IMAP, POP3, Dovecot, install_auth_modules, module_auth, sql_auth
+from mrtest.dovecot import (IMAP, POP3, Dovecot, dovecot_version, install_auth_modules,
+                            module_auth, sql_auth)
 
 pw = fixtures.fixture_password
 MODES = ["module", "sql"]
@@ -441,10 +442,24 @@ def test_database_down_is_a_temporary_failure(host, mariadb):
 
 def test_auth_cache_serves_a_repeated_login(host):
     """The passdb answer is cached (shipped auth_cache settings): a second
-    login is a cache hit, its password verified again, not a new query."""
-    assert imap_login(host, "johnny@example.com", pw("john@example.com"))[0]
-    assert imap_login(host, "johnny@example.com", pw("john@example.com"))[0]
-    assert re.search(r"\(johnny@example\.com,[^)]*\): cache hit", host.log())
+    login is a cache hit, its password verified again, not a new query,
+    and a login through an alias is the canonical user every time. Dovecot
+    2.3.13-2.3.17 lose a hit's fields when a worker verifies it: there the
+    module keeps its passdb out of the cache and says so at start-up, and
+    the stock include runs without a cache, as its comment asks."""
+    flush_auth_cache(host)
+    for _ in range(3):
+        assert imap_login(host, "johnny@example.com", pw("john@example.com"))[0]
+        status, output = auth_test(host, "johnny@example.com", pw("john@example.com"))
+        assert status == 0 and "user=john@example.com" in output, output
+    hits = re.search(r"\(johnny@example\.com,[^)]*\): cache hit", host.log())
+    if dovecot_version() < (2, 3, 18):
+        # the module turns its cache off; the stock include is told to
+        if host.mode == "module":
+            assert "passdb mailroute: auth cache off for this passdb" in host.log()
+        assert not hits
+    else:
+        assert hits
     ok, answer = imap_login(host, "johnny@example.com", "not-the-password")
     assert not ok and "[AUTHENTICATIONFAILED]" in answer
 
