@@ -12,6 +12,7 @@
 #include "mr-admission.h"
 #include "mr-config.h"
 #include "mr-db.h"
+#include "mr-dovecot-fields.h"
 #include "mr-options.h"
 #include "mr-password.h"
 #include "mr-text.h"
@@ -140,13 +141,14 @@ static int export_userdb(const struct mr_config *config,
 			 const struct mr_account *account, bool userdb_mode)
 {
 	struct mr_userdb_fields fields;
-	struct mr_field list[MR_USERDB_FIELD_MAX];
+	struct mr_dovecot_fields dovecot;
 	struct mr_error error;
 	char extra[256] = "";
-	unsigned int count;
 	int ret = 0;
 
-	if (mr_userdb_fields_build(config, account, &fields, &error) < 0) {
+	if (mr_userdb_fields_build(config, account, &fields, &error) < 0 ||
+	    mr_dovecot_fields_make(config, &fields, &dovecot, &error) < 0) {
+		mr_userdb_fields_free(&fields);
 		log_line("%s", error.message);
 		return -1;
 	}
@@ -154,14 +156,16 @@ static int export_userdb(const struct mr_config *config,
 		log_line("account %llu is hosted and continuity: "
 			 "no autoexpunge", (unsigned long long)account->account_id);
 	}
-	count = mr_userdb_fields_list(&fields, list);
 	if (setenv("USER", fields.user, 1) < 0 ||
 	    setenv("HOME", fields.home, 1) < 0)
 		ret = -1;
-	/* "home" went out as HOME */
-	for (unsigned int i = 1; i < count && ret == 0; i++)
-		ret = export_field(extra, sizeof(extra), list[i].name,
-				   list[i].value);
+	/* "home" goes out as HOME */
+	for (unsigned int i = 0; i < dovecot.count && ret == 0; i++) {
+		if (strcmp(dovecot.list[i].name, "home") != 0)
+			ret = export_field(extra, sizeof(extra),
+					   dovecot.list[i].name,
+					   dovecot.list[i].value);
+	}
 	if (ret == 0 && userdb_mode)
 		ret = export_field(extra, sizeof(extra), "user", fields.user);
 	if (ret == 0 && setenv("EXTRA", extra, 1) < 0)
@@ -171,6 +175,7 @@ static int export_userdb(const struct mr_config *config,
 	if (ret < 0)
 		log_line("setting the reply environment failed: %s",
 			 strerror(errno));
+	mr_dovecot_fields_free(&dovecot);
 	mr_userdb_fields_free(&fields);
 	return ret;
 }

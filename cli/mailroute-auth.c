@@ -11,7 +11,7 @@
 #include "mr-password.h"
 #include "mr-stalwart.h"
 #include "mr-text.h"
-#include "mr-userdb-fields.h"
+#include "mr-dovecot-fields.h"
 
 #include <sodium.h>
 
@@ -84,18 +84,19 @@ static void print_fields(const struct mr_config *config,
 			 const struct mr_account *account, int *status)
 {
 	struct mr_userdb_fields fields;
-	struct mr_field list[MR_USERDB_FIELD_MAX];
+	struct mr_dovecot_fields dovecot;
+	const struct mr_field *list = dovecot.list;
 	struct mr_error error;
-	unsigned int count;
 
-	if (mr_userdb_fields_build(config, account, &fields, &error) < 0) {
+	if (mr_userdb_fields_build(config, account, &fields, &error) < 0 ||
+	    mr_dovecot_fields_make(config, &fields, &dovecot, &error) < 0) {
+		mr_userdb_fields_free(&fields);
 		printf("refused: %s\n", error.message);
 		*status = EXIT_DB_FAILURE;
 		return;
 	}
 	printf("user\t%s\n", fields.user);
-	count = mr_userdb_fields_list(&fields, list);
-	for (unsigned int i = 0; i < count; i++) {
+	for (unsigned int i = 0; i < dovecot.count; i++) {
 		/* one line per import, as Dovecot splits them */
 		if (strcmp(list[i].name, "userdb_import") == 0) {
 			char *imports = strdup(list[i].value), *save = NULL;
@@ -110,6 +111,7 @@ static void print_fields(const struct mr_config *config,
 	}
 	if (fields.continuity_withheld)
 		printf("note\thosted and continuity: hosted wins, no autoexpunge\n");
+	mr_dovecot_fields_free(&dovecot);
 	mr_userdb_fields_free(&fields);
 }
 

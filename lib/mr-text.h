@@ -9,6 +9,9 @@
 
 /* Small text helpers shared by the parsers. */
 
+/* A new string formatted as printf() does (free() it), or NULL when out
+   of memory. */
+char *mr_text_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Strips ASCII white space at both ends, in place. */
 char *mr_text_trim(char *text);
 /* No control characters: C0 (0x00-0x1f), DEL, and C1 (U+0080-U+009F)

@@ -5,22 +5,30 @@
 #include "mr-config.h"
 #include "mr-error.h"
 
-/* What a userdb lookup returns for an account (SPEC 4): canonical user,
-   maildir paths byte-identical to the legacy user_query, quota rule and
-   the continuity settings. */
+/* What a userdb lookup means for an account (SPEC 4), as values: the
+   canonical user, the maildir layout byte-identical to the legacy
+   user_query's, the quota and the continuity settings. How a Dovecot
+   release names and spells them is its adapter's (mr-dovecot-fields.h for
+   2.3's userdb). */
 
 struct mr_userdb_fields {
 	/* <account localpart>@<primary domain> */
 	char *user;
+	/* <mail_root>/D[0]/D[1]/D/L[0]/L, X[i] the i-th character */
 	char *home;
-	char *mail;
-	/* NULL when the effective quota is NULL */
-	char *quota_rule;
-	/* NULL unless continuity without hosted */
-	char *acl_groups;
-	/* TAB-separated autoexpunge overrides; NULL unless continuity without
-	   hosted and storage days > 0 */
-	char *userdb_import;
+	/* the maildir, <home>/mail, its folders in the fs layout */
+	char *mail_dir;
+	/* <index_root>/D[0]/D[1]/D/L[0]/L */
+	char *index_dir;
+	/* the effective quota in MB, 0 unlimited; has_quota false: none */
+	bool has_quota;
+	unsigned long quota_mb;
+	/* the configuration's continuity ACL group; NULL unless continuity
+	   without hosted */
+	const char *acl_group;
+	/* continuity without hosted keeping mail this many days in every
+	   configured continuity mailbox; 0: nothing expires */
+	unsigned long autoexpunge_days;
 	/* hosted and continuity both set: hosted wins, no autoexpunge (the
 	   hosted mailbox is the customer's only copy). Worth a log line. */
 	bool continuity_withheld;
@@ -29,22 +37,11 @@ struct mr_userdb_fields {
 /* Refuses (returns -1, error naming the account id) an account whose
    domain or localpart would not make a safe path: '/', ':', control
    characters, "." or "..", malformed UTF-8, a domain shorter than two
-   characters. */
+   characters; and storage days longer than Dovecot can keep. */
 int mr_userdb_fields_build(const struct mr_config *config,
 			   const struct mr_account *account,
 			   struct mr_userdb_fields *fields_r,
 			   struct mr_error *error);
 void mr_userdb_fields_free(struct mr_userdb_fields *fields);
-
-struct mr_field {
-	const char *name;
-	const char *value;
-};
-
-#define MR_USERDB_FIELD_MAX 5
-/* The fields present, in a fixed order (home, mail, quota_rule,
-   acl_groups, userdb_import), without user. Returns the count. */
-unsigned int mr_userdb_fields_list(const struct mr_userdb_fields *fields,
-				   struct mr_field list[MR_USERDB_FIELD_MAX]);
 
 #endif

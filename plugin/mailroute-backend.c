@@ -6,7 +6,7 @@
 
 #include "mailroute-backend.h"
 #include "mr-password.h"
-#include "mr-userdb-fields.h"
+#include "mr-dovecot-fields.h"
 
 static struct mailroute_backend *backends = NULL;
 
@@ -80,12 +80,14 @@ int mailroute_export_account(struct auth_request *request,
 {
 	struct event *event = authdb_event(request);
 	struct mr_userdb_fields fields;
-	struct mr_field list[MR_USERDB_FIELD_MAX];
+	struct mr_dovecot_fields dovecot;
+	const struct mr_field *list = dovecot.list;
 	struct mr_error error;
-	unsigned int count;
 
 	if (mr_userdb_fields_build(config, &match->account, &fields,
-				   &error) < 0) {
+				   &error) < 0 ||
+	    mr_dovecot_fields_make(config, &fields, &dovecot, &error) < 0) {
+		mr_userdb_fields_free(&fields);
 		e_error(event, "%s", error.message);
 		return -1;
 	}
@@ -94,21 +96,21 @@ int mailroute_export_account(struct auth_request *request,
 			"wins, no autoexpunge",
 			(unsigned long long)match->account.account_id);
 	}
-	count = mr_userdb_fields_list(&fields, list);
 	if (as_prefetch) {
 		auth_request_set_field(request, "user", fields.user, NULL);
-		for (unsigned int i = 0; i < count; i++) {
+		for (unsigned int i = 0; i < dovecot.count; i++) {
 			auth_request_set_field(request,
 				t_strconcat("userdb_", list[i].name, NULL),
 				list[i].value, NULL);
 		}
 	} else {
 		auth_request_set_userdb_field(request, "user", fields.user);
-		for (unsigned int i = 0; i < count; i++) {
+		for (unsigned int i = 0; i < dovecot.count; i++) {
 			auth_request_set_userdb_field(request, list[i].name,
 						      list[i].value);
 		}
 	}
+	mr_dovecot_fields_free(&dovecot);
 	mr_userdb_fields_free(&fields);
 	return 0;
 }

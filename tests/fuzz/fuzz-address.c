@@ -1,10 +1,12 @@
 /* libFuzzer target for what a client's name goes through before and
    after the database: the address splitter, the delimiter candidates,
-   the name comparison and the mail path builder (the account's names are
-   the fuzzed parts, as a hostile row could hold them). */
+   the name comparison, the mail path builder and Dovecot 2.3's field
+   syntax (the account's names are the fuzzed parts, as a hostile row
+   could hold them). */
 
 #include "mr-address.h"
 #include "mr-config.h"
+#include "mr-dovecot-fields.h"
 #include "mr-userdb-fields.h"
 
 #include <stdint.h>
@@ -19,6 +21,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct mr_candidate candidates[MR_MAX_CANDIDATES];
 	struct mr_address address;
 	struct mr_userdb_fields fields;
+	struct mr_dovecot_fields dovecot;
 	struct mr_account account;
 	struct mr_error error;
 	const char *reason;
@@ -47,8 +50,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		account.storage_days = size * 7919;
 		account.has_quota = (size & 4) != 0;
 		account.quota_mb = size;
-		if (mr_userdb_fields_build(config, &account, &fields, &error) == 0)
-			mr_userdb_fields_free(&fields);
+		if (mr_userdb_fields_build(config, &account, &fields, &error) == 0 &&
+		    mr_dovecot_fields_make(config, &fields, &dovecot, &error) == 0)
+			mr_dovecot_fields_free(&dovecot);
+		mr_userdb_fields_free(&fields);
 	}
 	free(name);
 	return 0;

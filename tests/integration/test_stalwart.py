@@ -64,7 +64,6 @@ def test_config_files_agree():
         assert full_09[key] == full[key]
     assert J16["@type"] == "Sql"
     assert J16["queryLogin"] == Q["name"]
-    assert J16["queryMemberOf"] == Q["members"]
     assert (J16["columnSecret"], J16["columnClass"], J16["columnDescription"], J16["columnEmail"]) \
         == (COLUMNS["secret"], COLUMNS["class"], COLUMNS["description"], COLUMNS["email"])
     for param in ALL_QUERIES:
@@ -170,11 +169,21 @@ def test_data_errors_fail_the_query(directory, address, account):
     assert failed.value.errno == 1644 and account in failed.value.message
 
 
-def test_members_continuity_group(directory):
-    assert directory.first_column(Q["members"], "cont@continuity30.org") == ["continuity"]
-    assert directory.first_column(Q["members"], "contuser@example.com") == ["continuity"]
-    assert directory.first_column(Q["members"], "both@both.net") == []  # hosted wins
-    assert directory.first_column(Q["members"], "john@example.com") == []
+def test_no_group_spans_customers(directory):
+    """Stalwart turns every name a members query returns into one group
+    principal whose mailbox all its members read and write: a shared
+    "continuity" group joined the continuity users of every customer. No
+    file asks for groups, and every principal the name query returns, for
+    every fixture address, is an individual of its own."""
+    assert "members" not in Q and "members" not in Q09
+    assert "queryMemberOf" not in J16
+    for key in ("name", "recipients", "emails", "verify", "expand", "domains"):
+        assert "member_of" not in Q09[key]
+    for address in ("cont@continuity30.org", "contuser@example.com", "alice@shared-a.com",
+                    "bob@shared-b.com", "john@example.com"):
+        principal = login(directory, address)
+        assert principal.typ == "individual", (address, principal)
+        assert principal.emails == [address]
 
 
 def test_emails_primary_first_then_every_alias(directory):
@@ -444,12 +453,11 @@ def test_census_fails_cleanly_without_database(workdir, mariadb):
 
 SCALE_DB = "stalwart_scale"
 SCALE_VALUES = {
-    "name": "user500000@dom50000.example", "members": "user500000@dom50000.example",
+    "name": "user500000@dom50000.example",
     "emails": "user500000@dom50000.example", "recipients": "alias500000-x+y@alias50000.example",
     "verify": "user500000@ext500000.example", "expand": "user500000@dom50000.example",
     "domains": "ext500000.example", "queryLogin": "user500000@dom50000.example",
     "queryRecipient": "user500000+x@alias50000.example",
-    "queryMemberOf": "user500000@dom50000.example",
     "queryEmailAliases": "user500000@dom50000.example",
 }
 # Reading one account touches a few dozen index entries (a few hundred
@@ -493,5 +501,5 @@ def test_index_access_at_a_million_accounts(mariadb, scale_db, source, key, quer
         scans_table = step["type"] in ("ALL", "index") and step["table"] != "addresses"
         assert not scans_table, (key, step)
     assert reads <= MAX_HANDLER_READS, (key, reads, plan)
-    if key not in ("expand", "members", "queryMemberOf"):  # no lists, no continuity
+    if key != "expand":  # no lists
         assert rows, (key, "the scale account must be found")

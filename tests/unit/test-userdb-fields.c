@@ -1,5 +1,6 @@
 #include "unit-tests.h"
 #include "mr-config.h"
+#include "mr-dovecot-fields.h"
 #include "mr-userdb-fields.h"
 
 #include <string.h>
@@ -17,32 +18,56 @@ static struct mr_account account_new(const char *localpart, const char *domain)
 	return account;
 }
 
-static void build_ok(const struct mr_account *account,
-		     struct mr_userdb_fields *fields)
+/* An account's fields, and what Dovecot 2.3 gets of them. */
+struct built {
+	struct built b;
+	struct mr_dovecot_fields dovecot;
+};
+
+static void build_ok(const struct mr_account *account, struct built *b)
 {
 	struct mr_error error = { "" };
 
-	ck_assert_msg(mr_userdb_fields_build(unit_config, account, fields, &error) == 0,
+	ck_assert_msg(mr_userdb_fields_build(unit_config, account, &b->fields,
+					     &error) == 0 &&
+		      mr_dovecot_fields_make(unit_config, &b->fields,
+					     &b->dovecot, &error) == 0,
 		      "build failed: %s", error.message);
+}
+
+/* The 2.3 field's value, NULL when absent. */
+static const char *field(const struct built *b, const char *name)
+{
+	for (unsigned int i = 0; i < b->dovecot.count; i++) {
+		if (strcmp(b->dovecot.list[i].name, name) == 0)
+			return b->dovecot.list[i].value;
+	}
+	return NULL;
+}
+
+static void built_free(struct built *b)
+{
+	mr_dovecot_fields_free(&b->dovecot);
+	mr_userdb_fields_free(&b->fields);
 }
 
 START_TEST(legacy_paths)
 {
 	struct mr_account account = account_new("John.Smith", "Example.COM");
-	struct mr_userdb_fields fields;
+	struct built b;
 
-	build_ok(&account, &fields);
-	ck_assert_str_eq(fields.user, "John.Smith@Example.COM");
-	ck_assert_str_eq(fields.home,
+	build_ok(&account, &b);
+	ck_assert_str_eq(b.fields.user, "John.Smith@Example.COM");
+	ck_assert_str_eq(field(&b, "home"),
 			 "/data/mailstorage/E/x/Example.COM/J/John.Smith");
-	ck_assert_str_eq(fields.mail,
+	ck_assert_str_eq(field(&b, "mail"),
 			 "maildir:/data/mailstorage/E/x/Example.COM/J/John.Smith/mail"
 			 ":INDEX=/data/mailindices/E/x/Example.COM/J/John.Smith"
 			 ":LAYOUT=fs");
-	ck_assert_ptr_null(fields.quota_rule);
-	ck_assert_ptr_null(fields.acl_groups);
-	ck_assert_ptr_null(fields.userdb_import);
-	mr_userdb_fields_free(&fields);
+	ck_assert_ptr_null(field(&b, "quota_rule"));
+	ck_assert_ptr_null(field(&b, "acl_groups"));
+	ck_assert_ptr_null(field(&b, "userdb_import"));
+	built_free(&b);
 }
 END_TEST
 
@@ -50,17 +75,17 @@ START_TEST(characters_not_bytes)
 {
 	/* ü is two bytes; ł too; the index takes whole characters */
 	struct mr_account account = account_new("\xc5\x82ukasz", "\xc3\xbc" "b.example");
-	struct mr_userdb_fields fields;
+	struct built b;
 
-	build_ok(&account, &fields);
-	ck_assert_str_eq(fields.home, "/data/mailstorage/\xc3\xbc/b/\xc3\xbc"
+	build_ok(&account, &b);
+	ck_assert_str_eq(field(&b, "home"), "/data/mailstorage/\xc3\xbc/b/\xc3\xbc"
 			 "b.example/\xc5\x82/\xc5\x82ukasz");
-	mr_userdb_fields_free(&fields);
+	built_free(&b);
 	/* a one-character localpart is its own first character */
 	account = account_new("x", "ab");
-	build_ok(&account, &fields);
-	ck_assert_str_eq(fields.home, "/data/mailstorage/a/b/ab/x/x");
-	mr_userdb_fields_free(&fields);
+	build_ok(&account, &b);
+	ck_assert_str_eq(field(&b, "home"), "/data/mailstorage/a/b/ab/x/x");
+	built_free(&b);
 }
 END_TEST
 
@@ -92,34 +117,33 @@ END_TEST
 START_TEST(quota_rule)
 {
 	struct mr_account account = account_new("john", "example.com");
-	struct mr_userdb_fields fields;
+	struct built b;
 
 	account.has_quota = true;
 	account.quota_mb = 2048;
-	build_ok(&account, &fields);
-	ck_assert_str_eq(fields.quota_rule, "*:storage=2048M");
-	mr_userdb_fields_free(&fields);
+	build_ok(&account, &b);
+	ck_assert_str_eq(field(&b, "quota_rule"), "*:storage=2048M");
+	built_free(&b);
 	/* 0 is unlimited in Dovecot, passed through */
 	account.quota_mb = 0;
-	build_ok(&account, &fields);
-	ck_assert_str_eq(fields.quota_rule, "*:storage=0M");
-	mr_userdb_fields_free(&fields);
+	build_ok(&account, &b);
+	ck_assert_str_eq(field(&b, "quota_rule"), "*:storage=0M");
+	built_free(&b);
 }
 END_TEST
 
 START_TEST(continuity)
 {
 	struct mr_account account = account_new("john", "example.com");
-	struct mr_userdb_fields fields;
-	struct mr_field list[MR_USERDB_FIELD_MAX];
+	struct built b;
 
 	account.hosted = false;
 	account.continuity = true;
 	account.has_storage_days = true;
 	account.storage_days = 30;
-	build_ok(&account, &fields);
-	ck_assert_str_eq(fields.acl_groups, "continuity");
-	ck_assert_str_eq(fields.userdb_import,
+	build_ok(&account, &b);
+	ck_assert_str_eq(field(&b, "acl_groups"), "continuity");
+	ck_assert_str_eq(field(&b, "userdb_import"),
 		"namespace/inbox/mailbox/inbox/autoexpunge=30d\t"
 		"namespace/inbox/mailbox/Drafts/autoexpunge=30d\t"
 		"namespace/inbox/mailbox/Quarantine/autoexpunge=30d\t"
@@ -130,31 +154,31 @@ START_TEST(continuity)
 		"namespace/inbox/mailbox/Quarantine.Virus/autoexpunge=30d\t"
 		"namespace/inbox/mailbox/Trash/autoexpunge=30d\t"
 		"namespace/inbox/mailbox/Sent/autoexpunge=30d");
-	ck_assert(!fields.continuity_withheld);
-	ck_assert_uint_eq(mr_userdb_fields_list(&fields, list), 4);
-	ck_assert_str_eq(list[2].name, "acl_groups");
-	mr_userdb_fields_free(&fields);
+	ck_assert(!b.fields.continuity_withheld);
+	ck_assert_uint_eq(b.dovecot.count, 4);
+	ck_assert_str_eq(b.dovecot.list[2].name, "acl_groups");
+	built_free(&b);
 
 	/* 0 days and NULL days: read-only, nothing expunged */
 	account.storage_days = 0;
-	build_ok(&account, &fields);
-	ck_assert_str_eq(fields.acl_groups, "continuity");
-	ck_assert_ptr_null(fields.userdb_import);
-	mr_userdb_fields_free(&fields);
+	build_ok(&account, &b);
+	ck_assert_str_eq(field(&b, "acl_groups"), "continuity");
+	ck_assert_ptr_null(field(&b, "userdb_import"));
+	built_free(&b);
 	account.has_storage_days = false;
-	build_ok(&account, &fields);
-	ck_assert_ptr_null(fields.userdb_import);
-	mr_userdb_fields_free(&fields);
+	build_ok(&account, &b);
+	ck_assert_ptr_null(field(&b, "userdb_import"));
+	built_free(&b);
 
 	/* hosted wins: no autoexpunge, no read-only group */
 	account.hosted = true;
 	account.has_storage_days = true;
 	account.storage_days = 30;
-	build_ok(&account, &fields);
-	ck_assert_ptr_null(fields.acl_groups);
-	ck_assert_ptr_null(fields.userdb_import);
-	ck_assert(fields.continuity_withheld);
-	mr_userdb_fields_free(&fields);
+	build_ok(&account, &b);
+	ck_assert_ptr_null(field(&b, "acl_groups"));
+	ck_assert_ptr_null(field(&b, "userdb_import"));
+	ck_assert(b.fields.continuity_withheld);
+	built_free(&b);
 }
 END_TEST
 
@@ -164,7 +188,7 @@ END_TEST
 START_TEST(storage_days_dovecot_cannot_take)
 {
 	struct mr_account account = account_new("john", "example.com");
-	struct mr_userdb_fields fields;
+	struct built b;
 	struct mr_error error;
 
 	account.account_id = 4711;
@@ -172,21 +196,21 @@ START_TEST(storage_days_dovecot_cannot_take)
 	account.continuity = true;
 	account.has_storage_days = true;
 	account.storage_days = 49710;
-	build_ok(&account, &fields);
-	ck_assert_ptr_nonnull(fields.userdb_import);
-	ck_assert_ptr_nonnull(strstr(fields.userdb_import, "autoexpunge=49710d"));
-	mr_userdb_fields_free(&fields);
+	build_ok(&account, &b);
+	ck_assert_ptr_nonnull(field(&b, "userdb_import"));
+	ck_assert_ptr_nonnull(strstr(field(&b, "userdb_import"), "autoexpunge=49710d"));
+	built_free(&b);
 
 	account.storage_days = 49711;
-	ck_assert_int_eq(mr_userdb_fields_build(unit_config, &account, &fields,
+	ck_assert_int_eq(mr_userdb_fields_build(unit_config, &account, &b.fields,
 						&error), -1);
 	ck_assert_ptr_nonnull(strstr(error.message, "account 4711"));
 	ck_assert_ptr_nonnull(strstr(error.message, "continuity_storage_days"));
 
 	account.hosted = true;
-	build_ok(&account, &fields);
-	ck_assert_ptr_null(fields.userdb_import);
-	mr_userdb_fields_free(&fields);
+	build_ok(&account, &b);
+	ck_assert_ptr_null(field(&b, "userdb_import"));
+	built_free(&b);
 }
 END_TEST
 

@@ -1,0 +1,78 @@
+#include "mr-dovecot-fields.h"
+#include "mr-text.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* One override per continuity mailbox, TAB-separated: Dovecot applies it
+   only to a mailbox section of exactly that name (SPEC 4). */
+static char *autoexpunge_imports(const struct mr_config *config,
+				 unsigned long days)
+{
+	char *imports = NULL;
+	size_t size = 0;
+	FILE *out = open_memstream(&imports, &size);
+
+	if (out == NULL)
+		return NULL;
+	for (unsigned int i = 0; i < config->continuity_mailboxes_count; i++) {
+		fprintf(out, "%snamespace/inbox/mailbox/%s/autoexpunge=%lud",
+			i == 0 ? "" : "\t", config->continuity_mailboxes[i],
+			days);
+	}
+	if (fclose(out) != 0) {
+		free(imports);
+		return NULL;
+	}
+	return imports;
+}
+
+/* Adds name=value (value NULL: out of memory); false then. */
+static bool add_field(struct mr_dovecot_fields *dovecot, const char *name,
+		      char *value)
+{
+	if (value == NULL)
+		return false;
+	dovecot->list[dovecot->count++] = (struct mr_field){ name, value };
+	return true;
+}
+
+int mr_dovecot_fields_make(const struct mr_config *config,
+			   const struct mr_userdb_fields *fields,
+			   struct mr_dovecot_fields *dovecot_r,
+			   struct mr_error *error)
+{
+	bool ok;
+
+	memset(dovecot_r, 0, sizeof(*dovecot_r));
+	ok = add_field(dovecot_r, "home", strdup(fields->home)) &&
+		add_field(dovecot_r, "mail",
+			  mr_text_printf("maildir:%s:INDEX=%s:LAYOUT=fs",
+					 fields->mail_dir, fields->index_dir));
+	if (ok && fields->has_quota) {
+		ok = add_field(dovecot_r, "quota_rule",
+			       mr_text_printf("*:storage=%luM",
+					      fields->quota_mb));
+	}
+	if (ok && fields->acl_group != NULL)
+		ok = add_field(dovecot_r, "acl_groups", strdup(fields->acl_group));
+	if (ok && fields->autoexpunge_days > 0) {
+		ok = add_field(dovecot_r, "userdb_import",
+			       autoexpunge_imports(config,
+						   fields->autoexpunge_days));
+	}
+	if (!ok) {
+		mr_dovecot_fields_free(dovecot_r);
+		mr_error_set(error, "%s: out of memory", fields->user);
+		return -1;
+	}
+	return 0;
+}
+
+void mr_dovecot_fields_free(struct mr_dovecot_fields *dovecot)
+{
+	for (unsigned int i = 0; i < dovecot->count; i++)
+		free(dovecot->list[i].value);
+	memset(dovecot, 0, sizeof(*dovecot));
+}
