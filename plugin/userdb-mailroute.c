@@ -1,7 +1,26 @@
-/* userdb mailroute: recipients with the delimiter rules (exact first, an
-   exact match always wins), canonical user and the SPEC 4 fields; iterate
-   lists every canonical user admitted for delivery, for doveadm -A and
-   dsync replication. Runs in auth-workers only. */
+/* userdb mailroute: LMTP recipients, doveadm and dsync users from the
+   provider's MariaDB account database (SPEC 3, 4).
+
+   CONFIGURATION
+	userdb { driver = mailroute  args = /etc/dovecot/mailroute-auth.conf }
+   The same file as passdb mailroute (one connection per auth-worker
+   serves both); recipient_delimiter there, not Dovecot's, decides detail
+   addresses.
+
+   WHAT IT DOES
+   A name is resolved exactly, else cut before the first '+', else before
+   the first '-' (an exact match always wins), to an account that is hosted
+   or continuity; the answer is the canonical user and its home, maildir,
+   quota rule and continuity fields (lib/mr-userdb-fields.c, in Dovecot
+   2.3's syntax by lib/mr-dovecot-fields.c). iterate lists every canonical
+   user admitted for delivery, in pages, for doveadm -A and dsync.
+
+   FAILURES
+   Database unreachable, a malformed row, a name no safe path can be made
+   of, or two accounts on the deciding candidate: INTERNAL_FAILURE (LMTP
+   answers 4xx and the sender retries), never "unknown user", so no mail
+   is refused or misdelivered for a fault of ours. An unknown or
+   non-delivering address: USER_UNKNOWN (5xx at RCPT). */
 
 #include "auth-common.h"
 #include "userdb.h"
