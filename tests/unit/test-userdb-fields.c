@@ -20,7 +20,7 @@ static struct mr_account account_new(const char *localpart, const char *domain)
 
 /* An account's fields, and what Dovecot 2.3 gets of them. */
 struct built {
-	struct built b;
+	struct mr_userdb_fields fields;
 	struct mr_dovecot_fields dovecot;
 };
 
