@@ -457,6 +457,11 @@ static int account_row_finish(struct account_row *row,
 				row->account_id, column->name, problem);
 			return -1;
 		}
+		if (column->type == COLUMN_STRING) {
+			char *text = (char *)row + column->offset;
+
+			text[row->is_null[i] ? 0 : row->length[i]] = '\0';
+		}
 	}
 	if (row->is_active > 1 || row->hosted > 1 || row->continuity > 1) {
 		mr_error_set(error,
@@ -464,10 +469,6 @@ static int account_row_finish(struct account_row *row,
 			row->account_id);
 		return -1;
 	}
-	account->localpart[row->length[COL_LOCALPART]] = '\0';
-	account->domain[row->length[COL_DOMAIN]] = '\0';
-	account->password[row->is_null[COL_PASSWORD] ? 0 :
-			  row->length[COL_PASSWORD]] = '\0';
 	if (strlen(account->localpart) != row->length[COL_LOCALPART] ||
 	    strlen(account->domain) != row->length[COL_DOMAIN]) {
 		mr_error_set(error,

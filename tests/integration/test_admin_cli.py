@@ -106,3 +106,21 @@ def test_pw_test_takes_the_hash_on_stdin_not_argv():
     assert out.returncode == 1 and out.stdout == "mismatch\n", out
     out = cli("pw-test", stored, stdin=password + "\n")
     assert out.returncode == 2 and "Usage" in out.stderr, out
+
+
+def test_malformed_row_names_the_account(config, mariadb, migrated_db):
+    """A canonical name holding a NUL byte is a malformed row: a data error
+    naming the account (exit 3), never a name cut short at the NUL."""
+    saved = mariadb.query("SELECT localpart FROM amavisd_emailaccount WHERE id = 116",
+                          db=migrated_db)[0][0]
+    try:
+        mariadb.query("UPDATE amavisd_emailaccount SET localpart = %s WHERE id = 116",
+                      ("ali\0ce",), db=migrated_db)
+        out = cli("-c", config, "lookup", "alice@shared-a.com")
+    finally:
+        mariadb.query("UPDATE amavisd_emailaccount SET localpart = %s WHERE id = 116",
+                      (saved,), db=migrated_db)
+    assert out.returncode == 3, out
+    assert "malformed row for account 116: NUL byte in a name" in out.stdout
+    assert "user\t" not in out.stdout
+    assert cli("-c", config, "lookup", "alice@shared-a.com").returncode == 0
