@@ -78,6 +78,42 @@ static int set_string_or_fail(struct mr_config_parser *parser, char **dest,
 	return 0;
 }
 
+/* Splits one db_hosts word in place: "host", "host:port", "[v6]",
+   "[v6]:port", or a bare IPv6 address (two or more ':', no port). Port 0:
+   the client library's default. Returns NULL, or why the word is bad. */
+static const char *split_host_port(char *word, const char **host_r,
+				   unsigned long *port_r)
+{
+	char *port = NULL;
+
+	*port_r = 0;
+	if (word[0] == '[') {
+		char *end = strchr(word, ']');
+
+		if (end == NULL || end == word + 1 ||
+		    (end[1] != '\0' && end[1] != ':'))
+			return "an IPv6 address goes in [], then :port";
+		*end = '\0';
+		if (end[1] == ':')
+			port = end + 2;
+		word++;
+	} else {
+		char *colon = strchr(word, ':');
+
+		/* a second ':' makes it a bare IPv6 address */
+		if (colon != NULL && strchr(colon + 1, ':') == NULL) {
+			*colon = '\0';
+			port = colon + 1;
+		}
+	}
+	if (word[0] == '\0')
+		return "empty host name";
+	if (port != NULL && !mr_parse_ulong(port, 1, 65535, port_r))
+		return "port must be a number 1-65535";
+	*host_r = word;
+	return NULL;
+}
+
 static int set_db_hosts(struct mr_config_parser *parser, const char *key,
 			const char *value)
 {
@@ -89,20 +125,13 @@ static int set_db_hosts(struct mr_config_parser *parser, const char *key,
 	for (word = strtok_r(words, " \t,", &save); word != NULL;
 	     word = strtok_r(NULL, " \t,", &save)) {
 		struct mr_db_host *hosts, *host;
-		char *colon = strrchr(word, ':');
-		unsigned long port = 0;
+		const char *name, *problem;
+		unsigned long port;
 
-		if (colon != NULL) {
-			*colon = '\0';
-			if (!mr_parse_ulong(colon + 1, 1, 65535, &port)) {
-				free(words);
-				return parse_error(parser, key,
-					"port must be a number 1-65535");
-			}
-		}
-		if (word[0] == '\0') {
+		problem = split_host_port(word, &name, &port);
+		if (problem != NULL) {
 			free(words);
-			return parse_error(parser, key, "empty host name");
+			return parse_error(parser, key, problem);
 		}
 		hosts = realloc(config->db_hosts,
 				(config->db_hosts_count + 1) * sizeof(*hosts));
@@ -112,7 +141,7 @@ static int set_db_hosts(struct mr_config_parser *parser, const char *key,
 		}
 		config->db_hosts = hosts;
 		host = &hosts[config->db_hosts_count];
-		host->name = strdup(word);
+		host->name = strdup(name);
 		host->port = (unsigned int)port;
 		if (host->name == NULL) {
 			free(words);

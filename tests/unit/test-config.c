@@ -220,6 +220,35 @@ START_TEST(files_that_cannot_be_trusted)
 }
 END_TEST
 
+/* host:port splits at the only ':'; an IPv6 address is bracketed to
+   carry a port, or bare (several ':') without one. */
+START_TEST(db_hosts_ipv6)
+{
+	struct mr_config *config = parse_ok(
+		"db_hosts = [::1]:3307 2001:db8::1 [2001:db8::2] db.example:3308 ::1\n"
+		"db_name = mail\ndb_user = dovecot\n");
+	static const struct {
+		const char *name;
+		unsigned int port;
+	} expected[] = {
+		{ "::1", 3307 }, { "2001:db8::1", 0 }, { "2001:db8::2", 0 },
+		{ "db.example", 3308 }, { "::1", 0 },
+	};
+
+	ck_assert_uint_eq(config->db_hosts_count, N_ELEMENTS(expected));
+	for (unsigned int i = 0; i < N_ELEMENTS(expected); i++) {
+		ck_assert_str_eq(config->db_hosts[i].name, expected[i].name);
+		ck_assert_uint_eq(config->db_hosts[i].port, expected[i].port);
+	}
+	mr_config_free(&config);
+	parse_fails("db_hosts = [::1\ndb_name = m\ndb_user = u\n", "[]");
+	parse_fails("db_hosts = []:3306\ndb_name = m\ndb_user = u\n", "[]");
+	parse_fails("db_hosts = [::1]x\ndb_name = m\ndb_user = u\n", "[]");
+	parse_fails("db_hosts = [::1]:0\ndb_name = m\ndb_user = u\n", "1-65535");
+	parse_fails("db_hosts = :3306\ndb_name = m\ndb_user = u\n", "empty host");
+}
+END_TEST
+
 Suite *config_suite(void)
 {
 	Suite *suite = suite_create("config");
@@ -227,6 +256,7 @@ Suite *config_suite(void)
 
 	tcase_add_test(tc, defaults);
 	tcase_add_test(tc, all_keys);
+	tcase_add_test(tc, db_hosts_ipv6);
 	tcase_add_test(tc, errors_name_file_line_key);
 	tcase_add_test(tc, password_file);
 	tcase_add_test(tc, load_missing_file);
