@@ -1,5 +1,6 @@
 #include "mr-db.h"
 #include "mr-address.h"
+#include "mr-text.h"
 
 #include <errmsg.h>
 #include <mysql.h>
@@ -9,8 +10,6 @@
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
-
-#define COUNT_OF(array) (sizeof(array) / sizeof((array)[0]))
 
 /* One slot per candidate localpart (exact, then cut at each delimiter);
    unused slots repeat the exact localpart. */
@@ -214,12 +213,12 @@ static bool db_queries_make(struct mr_db *db)
 		query_append(db->queries[STMT_USER_PAGE_END],
 			     user_page_end_query) &&
 		query_append_account_select(db->queries[STMT_ITERATE_USERS],
-			delivery_users, COUNT_OF(delivery_users), page) &&
+			delivery_users, MR_N_ELEMENTS(delivery_users), page) &&
 		query_append(db->queries[STMT_ITERATE_USERS],
 			     "AND (hosted = 1 OR continuity = 1) "
 			     "ORDER BY alias_id") &&
 		query_append_account_select(db->queries[STMT_ITERATE_ALL_USERS],
-			all_users, COUNT_OF(all_users), page) &&
+			all_users, MR_N_ELEMENTS(all_users), page) &&
 		query_append(db->queries[STMT_ITERATE_ALL_USERS],
 			     "ORDER BY alias_id");
 }

@@ -9,6 +9,9 @@
 
 /* Small text helpers shared by the parsers. */
 
+/* The number of elements of an array (not a pointer). */
+#define MR_N_ELEMENTS(array) (sizeof(array) / sizeof((array)[0]))
+
 /* A new string formatted as printf() does (free() it), or NULL when out
    of memory. */
 char *mr_text_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -1,4 +1,5 @@
 #include "unit-tests.h"
+#include "mr-text.h"
 #include "mr-config.h"
 
 #include <stdio.h>
@@ -235,8 +236,8 @@ START_TEST(db_hosts_ipv6)
 		{ "db.example", 3308 }, { "::1", 0 },
 	};
 
-	ck_assert_uint_eq(config->db_hosts_count, N_ELEMENTS(expected));
-	for (unsigned int i = 0; i < N_ELEMENTS(expected); i++) {
+	ck_assert_uint_eq(config->db_hosts_count, MR_N_ELEMENTS(expected));
+	for (unsigned int i = 0; i < MR_N_ELEMENTS(expected); i++) {
 		ck_assert_str_eq(config->db_hosts[i].name, expected[i].name);
 		ck_assert_uint_eq(config->db_hosts[i].port, expected[i].port);
 	}

@@ -1,4 +1,5 @@
 #include "unit-tests.h"
+#include "mr-text.h"
 #include "mailroute-auth-config.h"
 #include "mr-config.h"
 #include "mr-password.h"
@@ -234,7 +235,7 @@ static const struct {
 
 START_TEST(other_families_malformed)
 {
-	for (unsigned int i = 0; i < N_ELEMENTS(other_family_cases); i++) {
+	for (unsigned int i = 0; i < MR_N_ELEMENTS(other_family_cases); i++) {
 		ck_assert_msg(verify("x", other_family_cases[i].stored) ==
 			      other_family_cases[i].result,
 			      "%s", other_family_cases[i].stored);
@@ -248,7 +249,7 @@ START_TEST(check_stored_agrees_with_verify)
 {
 	const char *reason;
 
-	for (unsigned int i = 0; i < N_ELEMENTS(other_family_cases); i++) {
+	for (unsigned int i = 0; i < MR_N_ELEMENTS(other_family_cases); i++) {
 		enum mr_password_result expected = other_family_cases[i].result;
 
 		if (expected == MR_PASSWORD_MATCH)

@@ -1,8 +1,6 @@
 #ifndef UNIT_TESTS_H
 #define UNIT_TESTS_H
 
-#define N_ELEMENTS(array) (sizeof(array) / sizeof((array)[0]))
-
 #include "mr-config.h"
 
 #include <check.h>
