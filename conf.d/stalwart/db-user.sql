@@ -1,6 +1,6 @@
 -- mailroute-auth: the read-only MariaDB user Stalwart's SQL directory
 -- connects as. Run as an administrator in the account database after the
--- migrations (sql/migrations, 0004 included):
+-- migrations (sql/migrations, 0008 included):
 --
 --   sed -e 's/@STALWART_HOST@/10.0.0.25/' -e 's/@PASSWORD@/.../' \
 --     conf.d/stalwart/db-user.sql | mariadb mailroute
@@ -33,6 +33,7 @@ GRANT SELECT (id, hosted_mail_enabled, continuity_enabled,
 
 GRANT EXECUTE ON FUNCTION mailroute_stalwart_user TO 'mailroute_stalwart'@'@STALWART_HOST@';
 GRANT EXECUTE ON FUNCTION mailroute_stalwart_recipient TO 'mailroute_stalwart'@'@STALWART_HOST@';
+GRANT EXECUTE ON FUNCTION mailroute_stalwart_address TO 'mailroute_stalwart'@'@STALWART_HOST@';
 GRANT EXECUTE ON FUNCTION mailroute_stalwart_emails TO 'mailroute_stalwart'@'@STALWART_HOST@';
 GRANT EXECUTE ON FUNCTION mailroute_stalwart_domain TO 'mailroute_stalwart'@'@STALWART_HOST@';
 GRANT EXECUTE ON FUNCTION mailroute_stalwart_secret TO 'mailroute_stalwart'@'@STALWART_HOST@';

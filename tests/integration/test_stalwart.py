@@ -6,6 +6,7 @@ answers as the Dovecot side (lib/, through mailroute-auth lookup); index
 access at 1,000,000 accounts."""
 import base64
 import hashlib
+import json
 import os
 import re
 import subprocess
@@ -13,7 +14,7 @@ import subprocess
 import pytest
 
 from mrtest import fixtures, scale, stalwart
-from mrtest.paths import ADMIN_CLI
+from mrtest.paths import ADMIN_CLI, STALWART_EXTRACT_SCHEMA, STALWART_GIT_DIR
 
 DB = "stalwart"
 Q = stalwart.queries()
@@ -54,16 +55,22 @@ def login(directory, name):
 # --- the files --------------------------------------------------------------
 
 def test_config_files_agree():
-    """The 0.9 file is the 0.10.7+ file plus verify/expand/domains; the
-    0.16 object carries the same queries; each query has one '?'."""
-    assert {k: v for k, v in Q09.items() if k not in ("verify", "expand", "domains")} == Q
+    """The 0.9 file is the 0.10.7+ file plus verify/expand/domains, with
+    the emails query giving the primary too, as those versions read no
+    email column; the 0.16 object logs in by the same names; each query
+    has one '?'."""
+    same = {k: v for k, v in Q09.items() if k not in ("verify", "expand", "domains", "emails")}
+    assert same == {k: v for k, v in Q.items() if k != "emails"}
     assert set(Q09) - set(Q) == {"verify", "expand", "domains"}
+    assert Q["emails"] == Q09["emails"].replace(" ORDER BY", " WHERE position > 1 ORDER BY")
+    assert J16["queryEmailAliases"] == Q["emails"]
     full_09 = stalwart.load_toml(stalwart.TOML_09_FILE)
     full = stalwart.load_toml()
-    for key in ("directory", "storage", "session"):
+    for key in ("storage", "session"):
         assert full_09[key] == full[key]
+    assert COLUMNS["email"] == "email" and "email" not in stalwart.columns(stalwart.TOML_09_FILE)
     assert J16["@type"] == "Sql"
-    assert J16["queryLogin"] == Q["name"]
+    assert "mailroute_stalwart_user(?)" in J16["queryLogin"]
     assert (J16["columnSecret"], J16["columnClass"], J16["columnDescription"], J16["columnEmail"]) \
         == (COLUMNS["secret"], COLUMNS["class"], COLUMNS["description"], COLUMNS["email"])
     for param in ALL_QUERIES:
@@ -77,6 +84,8 @@ def test_store_is_tls_read_only_user():
     assert store["user"] == stalwart.USER
     assert store["password"].startswith("%{file:")
     assert J16["store"]["useTls"] is True and J16["store"]["allowInvalidCerts"] is False
+    assert J16["store"]["authUsername"] == stalwart.USER
+    assert J16["store"]["authSecret"]["@type"] == "File"
     session = stalwart.load_toml()["session"]
     assert session["rcpt"]["sub-addressing"] is False  # the directory cuts +/- itself
 
@@ -176,7 +185,7 @@ def test_no_group_spans_customers(directory):
     file asks for groups, and every principal the name query returns, for
     every fixture address, is an individual of its own."""
     assert "members" not in Q and "members" not in Q09
-    assert "queryMemberOf" not in J16
+    assert J16["queryMemberOf"] is None  # null: left out, Stalwart would add its default query
     for key in ("name", "recipients", "emails", "verify", "expand", "domains"):
         assert "member_of" not in Q09[key]
     for address in ("cont@continuity30.org", "contuser@example.com", "alice@shared-a.com",
@@ -187,21 +196,48 @@ def test_no_group_spans_customers(directory):
 
 
 def test_emails_primary_first_then_every_alias(directory):
-    emails = directory.first_column(Q["emails"], "john@example.com")
+    emails = directory.first_column(Q09["emails"], "john@example.com")
     assert emails[0] == "john@example.com"
     assert sorted(emails[1:]) == ["john@example.net", "john@john-external.example",
                                   "johnny@example.com", "johnny@example.net"]
-    assert directory.first_column(Q["emails"], "Mary@Mixed.Example")[0] == "Mary@Mixed.Example"
-    assert directory.first_column(Q["emails"], "johnny@example.com") == []
-    aliases = directory.first_column(J16["queryEmailAliases"], "john@example.com")
-    assert aliases == emails[1:]
+    assert directory.first_column(Q09["emails"], "Mary@Mixed.Example")[0] == "Mary@Mixed.Example"
+    assert directory.first_column(Q09["emails"], "johnny@example.com") == []
+    assert directory.first_column(Q["emails"], "john@example.com") == emails[1:]
 
 
-def test_016_recipient_query_returns_the_account(directory):
-    p = directory.principal(J16["queryRecipient"], "john+x@example.net",
-                            {"class": J16["columnClass"], "secret": J16["columnSecret"],
-                             "email": J16["columnEmail"], "quota": J16["columnQuota"]})
-    assert p.emails == ["john@example.com"] and p.quota == 1024 * 1048576
+def addresses_each_version_builds(directory, name):
+    """The principal's address list for the canonical name, as each
+    version builds it from the shipped file (lowercased, as Stalwart does):
+    0.9.0-0.10.6 the emails query's rows (no email column is read);
+    0.10.7-0.15 the name query's email column, then the emails query's
+    rows appended (lookup.rs row_to_principal, then "Obtain emails"); 0.16
+    the recipient query's email column, then queryEmailAliases."""
+    lower = lambda rows: [a.lower() for a in rows]  # noqa: E731
+    primary = login(directory, name).emails
+    j16 = directory.first_column(J16["queryRecipient"], name)
+    return {
+        "0.9.0-0.10.6": lower(directory.first_column(Q09["emails"], name)),
+        "0.10.7-0.15": lower(primary + directory.first_column(Q["emails"], name)),
+        "0.16": lower(j16 + directory.first_column(J16["queryEmailAliases"], name)),
+    }
+
+
+CANONICAL_NAMES = ["john@example.com", "Mary@Mixed.Example", "jürgen@example.com",
+                   "inactive@example.com", "cont@continuity30.org", "bigquota@example.com",
+                   "optin@nothosted.com"]
+
+
+@pytest.mark.parametrize("name", CANONICAL_NAMES)
+def test_each_version_gets_one_primary_and_every_alias_once(directory, name):
+    """Stalwart compares the address list it builds with the stored one,
+    in order, and rewrites the principal when they differ (0.12.0
+    core/principal.rs update_external): the primary twice would rewrite
+    it at every lookup."""
+    every = [a.lower() for a in directory.first_column(Q09["emails"], name)]
+    assert every and every[0] == name.lower()
+    for version, addresses in addresses_each_version_builds(directory, name).items():
+        assert addresses == every, version
+        assert len(set(addresses)) == len(addresses), version
 
 
 def test_09_verify_expand_domains(directory):
@@ -274,6 +310,218 @@ def stalwart_config(workdir, mariadb, stalwart_db):
 @pytest.mark.parametrize("address", VIEW_ADDRESSES + VARIANTS)
 def test_same_answer_as_dovecot(directory, stalwart_config, address):
     assert stalwart_answer(directory, address) == dovecot_answer(stalwart_config, address)
+
+
+# --- Stalwart's own definitions: the 0.16 registry, the 0.9-0.15 keys -------
+
+SCHEMA = stalwart.load_schema()
+REGISTRY = SCHEMA["registry"]
+
+
+def test_016_object_is_what_the_registry_accepts():
+    """The shipped object against the Sql directory object of Stalwart's
+    source at the schema's tag: every property known, of its type, the
+    validate() checks passed."""
+    assert REGISTRY["tag"].startswith("v0.16.")
+    assert stalwart.registry_errors(J16, "Directory", REGISTRY) == []
+
+
+def _mutated(change):
+    obj = json.loads(json.dumps(J16))
+    change(obj)
+    return obj
+
+
+REGISTRY_REFUSALS = {
+    "0.15 store user key": lambda o: o["store"].update(username="mailroute_stalwart"),
+    "0.15 store secret key": lambda o: o["store"].update(secret="x"),
+    "columnQuota": lambda o: o.update(columnQuota="quota"),
+    "no description": lambda o: o.pop("description"),
+    "port 0": lambda o: o["store"].update(port=0),
+    "secret as a bare string": lambda o: o["store"].update(authSecret="x"),
+    "unknown secret type": lambda o: o["store"].update(authSecret={"@type": "Plain"}),
+    "file without a path": lambda o: o["store"]["authSecret"].update(filePath=" "),
+    "empty login query": lambda o: o.update(queryLogin=""),
+    "useTls as text": lambda o: o["store"].update(useTls="true"),
+    "unknown store type": lambda o: o["store"].update({"@type": "MariaDb"}),
+}
+
+
+@pytest.mark.parametrize("change", REGISTRY_REFUSALS.values(), ids=REGISTRY_REFUSALS.keys())
+def test_registry_check_refuses_what_stalwart_refuses(change):
+    assert stalwart.registry_errors(_mutated(change), "Directory", REGISTRY) != []
+
+
+def test_016_no_property_left_to_a_default():
+    """Stalwart makes the object from its type's Default and patches the
+    given properties onto it: a property left out is not absent. Left out,
+    queryMemberOf is "SELECT member_of FROM group_members WHERE name = $1"
+    (a failing query at every login here), database and authUsername are
+    "stalwart". Only harmless defaults are left to Stalwart."""
+    directory_defaults = stalwart.defaulted_properties(J16, "SqlDirectory", REGISTRY)
+    assert directory_defaults == {}
+    assert J16["queryMemberOf"] is None
+    store_defaults = stalwart.defaulted_properties(J16["store"], "MySqlStore", REGISTRY)
+    assert set(store_defaults) == {"timeout"}  # 15 s, as the TOML files
+
+
+def test_schema_file_is_the_source_at_its_tag():
+    """tests/stalwart/stalwart-schema.json is what extract-schema reads
+    from Stalwart's source now (its git history, fetched beside the
+    project on this machine)."""
+    if not os.path.isdir(STALWART_GIT_DIR):
+        pytest.skip("no Stalwart git directory at %s (MR_STALWART_GIT_DIR)" % STALWART_GIT_DIR)
+    out = subprocess.run([STALWART_EXTRACT_SCHEMA, STALWART_GIT_DIR, REGISTRY["tag"]],
+                         capture_output=True, text=True, check=True)
+    assert json.loads(out.stdout) == SCHEMA
+
+
+# The file for each range of versions whose SQL directory reads the same keys.
+TOML_FOR_VERSIONS = {("v0.9.0", "v0.10.6"): stalwart.TOML_09_FILE,
+                     ("v0.10.7", "v0.15.5"): stalwart.TOML_FILE}
+
+
+def _dotted(table, prefix=""):
+    keys = set()
+    for key, value in table.items():
+        if isinstance(value, dict):
+            keys |= _dotted(value, prefix + key + ".")
+        else:
+            keys.add(prefix + key)
+    return keys
+
+
+def test_every_toml_key_is_read_by_its_versions():
+    """Each TOML file sets only keys its versions' SQL directory and MySQL
+    store read (an unread key is a warning in Stalwart's log, and a sign
+    the file does not do what it says), and the queries a login and a
+    delivery need."""
+    versions = SCHEMA["toml"]["versions"]
+    assert {(v["first"], v["last"]) for v in versions} == set(TOML_FOR_VERSIONS)
+    for version in versions:
+        keys = version["keys"]
+        full = stalwart.load_toml(TOML_FOR_VERSIONS[(version["first"], version["last"])])
+        store = full["store"]["mailroute"]
+        assert _dotted(store) - {"type"} - {"query." + q for q in store["query"]} \
+            <= set(keys["store"]), version["first"]
+        assert _dotted(full["directory"]["mailroute"]) - {"type"} <= set(keys["directory"]), \
+            version["first"]
+        assert {"name", "recipients", "emails"} <= set(store["query"]) <= set(keys["query"]), \
+            version["first"]
+
+
+# --- Stalwart 0.16: logins and deliveries as its code runs them ---------------
+
+def test_016_login_needs_a_usable_secret(directory):
+    """0.16 answers a login row without a secret with an internal error
+    ("Account does not have a secret", directory/src/backend/sql/lookup.rs),
+    not a failed login: the login query returns no row for an account that
+    may not log in, while the recipient query still returns it."""
+    j16 = {"class": J16["columnClass"], "secret": J16["columnSecret"],
+           "email": J16["columnEmail"]}
+    john = directory.principal(J16["queryLogin"], "john@example.com", j16)
+    assert john.secret.startswith("$pbkdf2-sha256$") and john.emails == ["john@example.com"]
+    for name in ("inactive@example.com", "nopass@example.com", "emptypw@example.com"):
+        assert directory.principal(J16["queryLogin"], name, j16) is None, name
+        assert directory.first_column(J16["queryRecipient"], name) == [name], name
+    # the recipient query hands out no secret: the registry copy it makes
+    # of an account needs none, logins always ask the directory
+    assert J16["columnSecret"] not in directory.execute(J16["queryRecipient"],
+                                                        "john@example.com").names
+
+
+def rcpt_016(directory, rcpt, rewrites):
+    """rcpt_resolve of Stalwart 0.16 (crates/common/src/network/mta.rs)
+    with the domain's default sub-addressing: the address cut before its
+    first '+', the recipient query asked for the cut address, a row
+    accepts it. 0.16.8 and later rewrite a cut recipient to the cut
+    address; 0.16.0-0.16.7 deliver to the address as sent. Returns (the
+    address delivery looks up, the account's email), None when refused."""
+    local, _, domain = rcpt.rpartition("@")
+    cut = "+" in local
+    asked = local.split("+", 1)[0] + "@" + domain if cut else rcpt
+    rows = directory.first_column(J16["queryRecipient"], asked)
+    if not rows:
+        return None
+    return (asked if cut and rewrites else rcpt), rows[0]
+
+
+def deliverable(directory, delivered, email):
+    """Delivery finds the recipient among the addresses the account was
+    synchronized with: its email and queryEmailAliases, lowercased."""
+    addresses = [email] + directory.first_column(J16["queryEmailAliases"], email)
+    return delivered.lower() in [a.lower() for a in addresses]
+
+
+DASH_DETAILS = ["john-tag@example.com", "john-tag@example.net", "john-tag@john-external.example",
+                "mary-x@mixed-alias.example", "john-smith-x@example.com"]
+PLUS_DETAILS = ["john+tag@example.net", "john-smith+tag@example.com", "JOHNNY+x@EXAMPLE.NET",
+                "cont+x@continuity30.org"]
+DATA_ERRORS = {"shared-box@quota0.com", "../x@unsafe.test", "a/b@unsafe.test", "short@x"}
+
+
+@pytest.mark.parametrize("address", VIEW_ADDRESSES + VARIANTS + DASH_DETAILS + PLUS_DETAILS)
+def test_016_an_accepted_recipient_is_delivered(directory, stalwart_config, address):
+    """On 0.16.8+ every address the recipient query accepts is found again
+    at delivery, and reaches the account Dovecot's userdb gives; a '-'
+    detail is refused at RCPT (there is no delivery 0.16 could make of
+    it); on 0.16.0-0.16.7 a '+' detail is accepted and then bounced by
+    Stalwart's own code, whatever the query does (README.md)."""
+    if address in DATA_ERRORS:
+        with pytest.raises(stalwart.QueryError) as failed:
+            rcpt_016(directory, address, rewrites=True)
+        assert failed.value.errno == 1644
+        return
+    local, _, domain = address.rpartition("@")
+    asked = local.split("+", 1)[0] + "@" + domain
+    answer = rcpt_016(directory, address, rewrites=True)
+    if ascii_lower(asked) not in {ascii_lower(a) for a in VIEW_ADDRESSES}:
+        assert answer is None, address  # a '-' detail, or no such address
+        return
+    dovecot = dovecot_answer(stalwart_config, asked)
+    if dovecot is None:
+        assert answer is None, address  # neither hosted nor continuity
+        return
+    delivered, email = answer
+    assert email == dovecot[0], address
+    assert deliverable(directory, delivered, email), address
+    delivered_before_0168, _ = rcpt_016(directory, address, rewrites=False)
+    assert deliverable(directory, delivered_before_0168, email) == ("+" not in local), address
+
+
+def ascii_lower(text):
+    """SPEC 3's case rule: ASCII letters only."""
+    return "".join(c.lower() if "A" <= c <= "Z" else c for c in text)
+
+
+# --- the database password from a file ------------------------------------------
+
+README_PASSWORD_FILE = re.compile(r"^\s*(printf '%s' '<password>' > )(\S+)$", re.M)
+
+
+def test_password_file_as_the_readme_writes_it(mariadb, stalwart_db, workdir):
+    """0.9-0.15 take the file's bytes as the password, a final newline
+    included (utils/src/config/mod.rs, the `file` macro): the README's
+    command writes none, and the database accepts the password read that
+    way; a file written with echo is refused. 0.16's File secret is
+    trimmed at the end (registry/src/utils/secret.rs) and takes both."""
+    with open(os.path.join(stalwart.STALWART_CONF_DIR, "README.md")) as f:
+        command = README_PASSWORD_FILE.search(f.read())
+    assert command, "README.md has no printf command for the password file"
+    path = os.path.join(workdir, "mailroute-db.password")
+    written = {"readme": command.group(1).replace("<password>", stalwart.PASSWORD) + path,
+               "echo": "echo '%s' > %s" % (stalwart.PASSWORD, path)}
+    for how, shell in written.items():
+        subprocess.run(["sh", "-c", shell], check=True)
+        with open(path, "rb") as f:
+            raw = f.read().decode()
+        if how == "readme":
+            stalwart.Directory(mariadb, stalwart_db, password=raw).close()
+        else:
+            with pytest.raises(Exception) as refused:
+                stalwart.Directory(mariadb, stalwart_db, password=raw)
+            assert "Access denied" in str(refused.value)
+        stalwart.Directory(mariadb, stalwart_db, password=raw.rstrip()).close()
 
 
 # --- secrets ------------------------------------------------------------------
@@ -457,7 +705,7 @@ SCALE_VALUES = {
     "emails": "user500000@dom50000.example", "recipients": "alias500000-x+y@alias50000.example",
     "verify": "user500000@ext500000.example", "expand": "user500000@dom50000.example",
     "domains": "ext500000.example", "queryLogin": "user500000@dom50000.example",
-    "queryRecipient": "user500000+x@alias50000.example",
+    "queryRecipient": "alias500000@alias50000.example",
     "queryEmailAliases": "user500000@dom50000.example",
 }
 # Reading one account touches a few dozen index entries (a few hundred

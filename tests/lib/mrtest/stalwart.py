@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 import MySQLdb
 from MySQLdb.constants import FIELD_TYPE
 
-from .paths import PHC_VERIFY_DIR, STALWART_CONF_DIR
+from .paths import PHC_VERIFY_DIR, STALWART_CONF_DIR, STALWART_SCHEMA_FILE
 
 USER = "mailroute_stalwart"
 PASSWORD = "stalwart-ro-secret-for-tests"
@@ -56,7 +56,87 @@ def all_queries():
             for source, qs in (("toml", queries()), ("toml-0.9", queries(TOML_09_FILE)),
                                ("json-0.16", load_json()))
             for key, query in qs.items()
-            if source != "json-0.16" or key.startswith("query")]
+            if source != "json-0.16" or (key.startswith("query") and query is not None)]
+
+
+# --- Stalwart 0.16's registry objects, as its source defines them ------------
+
+def load_schema():
+    """tests/stalwart/stalwart-schema.json: made by tests/stalwart/
+    extract-schema from Stalwart's source at the tag it names."""
+    with open(STALWART_SCHEMA_FILE) as f:
+        return json.load(f)
+
+
+_SCALAR_TYPES = {"String": str, "bool": bool, "u64": int}
+
+
+def registry_errors(value, type_name, registry, path=""):
+    """What Stalwart 0.16 refuses in value as an object of type_name: the
+    JSON patch's "Invalid property" for a property the type does not have
+    (structs_impl.rs, patch_property), a value of the wrong type, and the
+    checks of validate() (required, min, max). [] when it is accepted."""
+    if type_name.startswith("Option<"):
+        if value is None:
+            return []
+        type_name = type_name[len("Option<"):-1]
+    if type_name in _SCALAR_TYPES:
+        wanted = _SCALAR_TYPES[type_name]
+        if not isinstance(value, wanted) or (wanted is int and isinstance(value, bool)):
+            return ["%s: not a %s" % (path, type_name)]
+        if wanted is int and value < 0:
+            return ["%s: negative" % path]
+        return []
+    if type_name.startswith("List<"):
+        if not isinstance(value, list):
+            return ["%s: not a list" % path]
+        return [e for i, item in enumerate(value)
+                for e in registry_errors(item, type_name[5:-1], registry, "%s/%d" % (path, i))]
+    if not isinstance(value, dict):
+        return ["%s: not an object" % path]
+    if type_name in registry["enums"]:
+        variants = registry["enums"][type_name]
+        variant = value.get("@type")
+        if variant not in variants:
+            return ["%s: @type %r is not one of %s" % (path, variant, sorted(variants))]
+        inner = variants[variant]
+        rest = {k: v for k, v in value.items() if k != "@type"}
+        if inner is None:
+            return ["%s/%s: Invalid property" % (path, k) for k in rest]
+        return registry_errors(rest, inner, registry, path)
+    if type_name not in registry["structs"]:
+        return ["%s: type %s is not in the extracted schema" % (path, type_name)]
+    properties = registry["structs"][type_name]
+    errors = ["%s/%s: Invalid property" % (path, k)
+              for k in value if k != "@type" and k not in properties]
+    for name, spec in properties.items():
+        where = "%s/%s" % (path, name)
+        if name not in value:
+            # left out: the type's default applies
+            if spec.get("non_empty") and not spec["type"].startswith("Option<") \
+                    and not spec.get("default"):
+                errors.append("%s: required" % where)
+            continue
+        item = value[name]
+        errors += registry_errors(item, spec["type"], registry, where)
+        if item is None:
+            continue
+        if spec.get("non_empty") and isinstance(item, str) and not item.strip():
+            errors.append("%s: required" % where)
+        if isinstance(item, int) and not isinstance(item, bool):
+            if "min" in spec and item < spec["min"]:
+                errors.append("%s: below %d" % (where, spec["min"]))
+            if "max" in spec and item > spec["max"]:
+                errors.append("%s: above %d" % (where, spec["max"]))
+    return errors
+
+
+def defaulted_properties(value, type_name, registry):
+    """The properties value leaves out that then take a default that is
+    not empty: Stalwart creates an object from its type's Default and
+    patches the given properties onto it (jmap/src/registry/set.rs)."""
+    return {name: spec["default"] for name, spec in registry["structs"][type_name].items()
+            if name not in value and spec.get("default") not in (None, False)}
 
 
 def create_user(server, db, host):
