@@ -328,6 +328,17 @@ static int db_connect_host(struct mr_db *db, const char *host,
 		mysql_close(conn);
 		return -1;
 	}
+	/* Connector/C's MYSQL_OPT_SSL_ENFORCE lets a server without TLS
+	   answer in plain text (only certificate verification refuses it):
+	   check what was negotiated before any query sends a hash. */
+	if (config->db_tls >= MR_DB_TLS_REQUIRED &&
+	    mysql_get_ssl_cipher(conn) == NULL) {
+		mr_error_set(error, "connect to %s refused: db_tls requires "
+			     "TLS and the server did not negotiate it",
+			     socket != NULL ? socket : host);
+		mysql_close(conn);
+		return -1;
+	}
 	db->conn = conn;
 	db->host_name = socket != NULL ? socket : host;
 	return 0;
@@ -353,34 +364,62 @@ int mr_db_connect(struct mr_db *db, struct mr_error *error)
 	return -1;
 }
 
-/* A new server-side prepared statement on the open connection. */
+/* A statement's error number and message. Connector/C leaves errors of
+   the network layer (a connection lost in the middle of a result) on the
+   connection, not the statement: without this they would read as
+   error 0 with an empty message, and never as a lost connection. */
+static unsigned int statement_errno(struct mr_db *db, MYSQL_STMT *stmt)
+{
+	unsigned int errnum = mysql_stmt_errno(stmt);
+
+	return errnum != 0 || db->conn == NULL ? errnum :
+		mysql_errno(db->conn);
+}
+
+static const char *statement_error(struct mr_db *db, MYSQL_STMT *stmt)
+{
+	if (mysql_stmt_errno(stmt) != 0 || db->conn == NULL)
+		return mysql_stmt_error(stmt);
+	return mysql_errno(db->conn) != 0 ? mysql_error(db->conn) :
+		"unknown error";
+}
+
+/* A new server-side prepared statement on the open connection; NULL
+   with *errnum_r set on failure. */
 static MYSQL_STMT *statement_prepare(struct mr_db *db, const char *query,
+				     unsigned int *errnum_r,
 				     struct mr_error *error)
 {
 	MYSQL_STMT *stmt = mysql_stmt_init(db->conn);
 
 	if (stmt == NULL) {
+		*errnum_r = mysql_errno(db->conn);
 		mr_error_set(error, "mysql_stmt_init failed: %s",
 			     mysql_error(db->conn));
 		return NULL;
 	}
 	if (mysql_stmt_prepare(stmt, query, strlen(query)) != 0) {
+		*errnum_r = statement_errno(db, stmt);
 		mr_error_set(error, "prepare failed on %s: %s", db->host_name,
-			     mysql_stmt_error(stmt));
+			     statement_error(db, stmt));
 		mysql_stmt_close(stmt);
 		return NULL;
 	}
 	return stmt;
 }
 
+/* The prepared statement id, connecting and preparing as needed; NULL
+   with *errnum_r set (0 when there is no connection) on failure. */
 static MYSQL_STMT *db_statement(struct mr_db *db, enum statement_id id,
+				unsigned int *errnum_r,
 				struct mr_error *error)
 {
+	*errnum_r = 0;
 	if (mr_db_connect(db, error) < 0)
 		return NULL;
 	if (db->statements[id] == NULL)
 		db->statements[id] = statement_prepare(db, db->queries[id],
-						       error);
+						       errnum_r, error);
 	return db->statements[id];
 }
 
@@ -499,13 +538,10 @@ static MYSQL_STMT *db_execute(struct mr_db *db, enum statement_id id,
 			      struct mr_error *error)
 {
 	for (unsigned int attempt = 0; attempt < 2; attempt++) {
-		MYSQL_STMT *stmt = db_statement(db, id, error);
 		unsigned int errnum;
+		MYSQL_STMT *stmt = db_statement(db, id, &errnum, error);
 
 		if (stmt == NULL) {
-			if (db->conn == NULL)
-				return NULL;
-			errnum = mysql_errno(db->conn);
 			if (attempt == 0 && connection_lost(errnum)) {
 				db_disconnect(db);
 				continue;
@@ -515,9 +551,9 @@ static MYSQL_STMT *db_execute(struct mr_db *db, enum statement_id id,
 		if ((params != NULL && mysql_stmt_bind_param(stmt, params) != 0) ||
 		    mysql_stmt_execute(stmt) != 0 ||
 		    mysql_stmt_bind_result(stmt, result) != 0) {
-			errnum = mysql_stmt_errno(stmt);
+			errnum = statement_errno(db, stmt);
 			mr_error_set(error, "query failed on %s: %s",
-				     db->host_name, mysql_stmt_error(stmt));
+				     db->host_name, statement_error(db, stmt));
 			mysql_stmt_free_result(stmt);
 			if (attempt == 0 && connection_lost(errnum)) {
 				db_disconnect(db);
@@ -542,8 +578,8 @@ static int db_fetch(struct mr_db *db, MYSQL_STMT *stmt,
 	if (fetch == MYSQL_NO_DATA)
 		return 0;
 	mr_error_set(error, "fetch failed on %s: %s",
-		     db->host_name, mysql_stmt_error(stmt));
-	if (connection_lost(mysql_stmt_errno(stmt)))
+		     db->host_name, statement_error(db, stmt));
+	if (connection_lost(statement_errno(db, stmt)))
 		db_disconnect(db);
 	else
 		mysql_stmt_free_result(stmt);
@@ -739,7 +775,7 @@ static int explain_rows(struct mr_db *db, MYSQL_STMT *stmt,
 
 	if (metadata == NULL) {
 		mr_error_set(error, "EXPLAIN gave no result on %s: %s",
-			     db->host_name, mysql_stmt_error(stmt));
+			     db->host_name, statement_error(db, stmt));
 		return -1;
 	}
 	count = mysql_num_fields(metadata);
@@ -756,7 +792,7 @@ static int explain_rows(struct mr_db *db, MYSQL_STMT *stmt,
 	}
 	if (mysql_stmt_bind_result(stmt, bind) != 0) {
 		mr_error_set(error, "EXPLAIN failed on %s: %s",
-			     db->host_name, mysql_stmt_error(stmt));
+			     db->host_name, statement_error(db, stmt));
 		mysql_free_result(metadata);
 		return -1;
 	}
@@ -790,6 +826,7 @@ int mr_db_explain_find_address(struct mr_db *db, const char *localpart,
 	MYSQL_BIND params[FIND_ADDRESS_PARAM_COUNT];
 	char explain[QUERY_SIZE];
 	MYSQL_STMT *stmt;
+	unsigned int errnum;
 	int ret;
 
 	if (mr_db_connect(db, error) < 0)
@@ -800,14 +837,14 @@ int mr_db_explain_find_address(struct mr_db *db, const char *localpart,
 		mr_error_set(error, "EXPLAIN statement too long");
 		return -1;
 	}
-	stmt = statement_prepare(db, explain, error);
+	stmt = statement_prepare(db, explain, &errnum, error);
 	if (stmt == NULL)
 		return -1;
 	find_address_bind(&ctx, params, lengths);
 	if (mysql_stmt_bind_param(stmt, params) != 0 ||
 	    mysql_stmt_execute(stmt) != 0) {
 		mr_error_set(error, "EXPLAIN failed on %s: %s", db->host_name,
-			     mysql_stmt_error(stmt));
+			     statement_error(db, stmt));
 		mysql_stmt_close(stmt);
 		return -1;
 	}
@@ -903,8 +940,9 @@ static int user_iter_read_page(struct mr_db_user_iter *iter,
 		return -1;
 	if (mysql_stmt_store_result(stmt) != 0) {
 		mr_error_set(error, "reading users failed on %s: %s",
-			     iter->db->host_name, mysql_stmt_error(stmt));
-		if (connection_lost(mysql_stmt_errno(stmt)))
+			     iter->db->host_name,
+			     statement_error(iter->db, stmt));
+		if (connection_lost(statement_errno(iter->db, stmt)))
 			db_disconnect(iter->db);
 		else
 			mysql_stmt_free_result(stmt);

@@ -28,11 +28,15 @@ def _find(*names):
 
 
 class MariaDB:
-    def __init__(self, root, buffer_pool="64M"):
+    def __init__(self, root, buffer_pool="64M", tls="self-signed"):
         """buffer_pool: InnoDB's cache; small for tests, sized to the data
-        for benchmarks (production holds its working set in memory)."""
+        for benchmarks (production holds its working set in memory).
+        tls: "self-signed" (a certificate of its own for 127.0.0.1, its
+        path in self.tls_ca), (certificate, key) from a test CA, or None
+        for a server without TLS."""
         self.root = root
         self.buffer_pool = buffer_pool
+        self.tls = tls
         self.datadir = os.path.join(root, "data")
         self.socket = os.path.join(root, "mysqld.sock")
         self.port = free_port()
@@ -66,7 +70,13 @@ class MariaDB:
         # started on /tmp deletes other servers' files there
         tmpdir = os.path.join(self.root, "tmp")
         os.makedirs(tmpdir, exist_ok=True)
-        tls_options = self.make_tls_certificate()
+        if self.tls == "self-signed":
+            tls_options = self.make_tls_certificate()
+        elif self.tls is None:
+            tls_options = ["--skip-ssl"]
+        else:
+            cert, key = self.tls
+            tls_options = ["--ssl-cert=" + cert, "--ssl-key=" + key]
         log = open(self.log_path, "ab")
         self.process = subprocess.Popen(
             [_find("mariadbd", "mysqld"), "--no-defaults", "--user=root",

@@ -1,0 +1,78 @@
+"""A TCP relay the test owns, between a client and a server on loopback:
+it records every byte each way (to show what crossed the wire in clear)
+and can cut the connection in the middle of a server's answer."""
+import socket
+import threading
+
+
+class Relay:
+    def __init__(self, target_port, target_host="127.0.0.1"):
+        self.target = (target_host, target_port)
+        self.listener = socket.socket()
+        self.listener.bind(("127.0.0.1", 0))
+        self.listener.listen(16)
+        self.port = self.listener.getsockname()[1]
+        self.to_server = bytearray()
+        self.to_client = bytearray()
+        self.connections = 0
+        # cut every connection once the server has sent this, after
+        # relaying the part of the chunk before it
+        self.cut_marker = None
+        self.cuts = 0
+        self._lock = threading.Lock()
+        self._closing = False
+        self._thread = threading.Thread(target=self._accept, daemon=True)
+        self._thread.start()
+
+    def _accept(self):
+        while not self._closing:
+            try:
+                client, _ = self.listener.accept()
+            except OSError:
+                return
+            try:
+                server = socket.create_connection(self.target)
+            except OSError:
+                client.close()
+                continue
+            with self._lock:
+                self.connections += 1
+            for source, sink, record, cut in ((client, server, self.to_server, False),
+                                              (server, client, self.to_client, True)):
+                threading.Thread(target=self._pump, args=(source, sink, record, cut),
+                                 daemon=True).start()
+
+    def _pump(self, source, sink, record, may_cut):
+        try:
+            while True:
+                data = source.recv(65536)
+                if not data:
+                    break
+                marker = self.cut_marker if may_cut else None
+                if marker is not None and marker in data:
+                    sink.sendall(data[:data.index(marker)])
+                    with self._lock:
+                        record.extend(data[:data.index(marker)])
+                        self.cuts += 1
+                    break
+                with self._lock:
+                    record.extend(data)
+                sink.sendall(data)
+        except OSError:
+            pass
+        finally:
+            for s in (source, sink):
+                try:
+                    s.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+                s.close()
+
+    def wire(self):
+        """Everything that crossed, both ways."""
+        with self._lock:
+            return bytes(self.to_server) + bytes(self.to_client)
+
+    def close(self):
+        self._closing = True
+        self.listener.close()
