@@ -61,6 +61,16 @@ static void log_line(const char *fmt, ...)
 	fprintf(stderr, "mailroute-checkpassword: %s\n", escaped);
 }
 
+/* The database handle's own messages (host failures, failover); debug
+   ones with -v only. */
+static void log_db_message(void *context, enum mr_db_log_level level,
+			   const char *message)
+{
+	(void)context;
+	if (level != MR_DB_LOG_DEBUG || verbose)
+		log_line("%s", message);
+}
+
 static void usage(FILE *out)
 {
 	fprintf(out,
@@ -279,12 +289,14 @@ int main(int argc, char *argv[])
 		return EXIT_TEMPFAIL;
 	}
 	db = mr_db_create(config);
-	if (db == NULL)
+	if (db == NULL) {
 		status = EXIT_TEMPFAIL;
-	else if (userdb_mode)
-		status = run_userdb(db, config, &request, &match);
-	else
-		status = run_login(db, config, &request, &match);
+	} else {
+		mr_db_set_log(db, log_db_message, NULL);
+		status = userdb_mode ?
+			run_userdb(db, config, &request, &match) :
+			run_login(db, config, &request, &match);
+	}
 	sodium_memzero(&request, sizeof(request));
 	mr_db_destroy(&db);
 

@@ -115,9 +115,28 @@ static void print_fields(const struct mr_config *config,
 	mr_userdb_fields_free(&fields);
 }
 
-static int cmd_lookup(const struct mr_config *config, const char *name)
+/* The database handle's own messages (host failures, failover) go to
+   stderr; debug ones are left out. */
+static void log_db_message(void *context, enum mr_db_log_level level,
+			   const char *message)
+{
+	(void)context;
+	if (level != MR_DB_LOG_DEBUG)
+		fprintf(stderr, "mailroute-auth: %s\n", message);
+}
+
+static struct mr_db *cli_db_create(const struct mr_config *config)
 {
 	struct mr_db *db = mr_db_create(config);
+
+	if (db != NULL)
+		mr_db_set_log(db, log_db_message, NULL);
+	return db;
+}
+
+static int cmd_lookup(const struct mr_config *config, const char *name)
+{
+	struct mr_db *db = cli_db_create(config);
 	struct mr_match match;
 	struct mr_error error;
 	char rule[64];
@@ -185,7 +204,7 @@ static void print_plan_row(void *context, unsigned int count,
 
 static int cmd_check_config(const struct mr_config *config)
 {
-	struct mr_db *db = mr_db_create(config);
+	struct mr_db *db = cli_db_create(config);
 	struct mr_match match;
 	struct mr_error error;
 	int status = EXIT_FOUND;
@@ -229,7 +248,7 @@ static int cmd_users(const struct mr_config *config, const char *limit_arg)
 			"positive decimal number\n");
 		return EXIT_USAGE;
 	}
-	db = mr_db_create(config);
+	db = cli_db_create(config);
 	if (db == NULL)
 		return EXIT_DB_FAILURE;
 	iter = mr_db_user_iter_init(db, MR_DB_USERS_RECEIVING, &error);
@@ -372,7 +391,7 @@ static int cmd_hash_census(const struct mr_config *config)
 	size_t unverifiable_size = 0;
 	FILE *unverifiable_out;
 	unsigned long iterations;
-	struct mr_db *db = mr_db_create(config);
+	struct mr_db *db = cli_db_create(config);
 	struct mr_db_user_iter *iter = NULL;
 	struct mr_account account;
 	struct mr_error error;

@@ -302,6 +302,15 @@ static int set_db_tls(struct mr_config_parser *parser, const char *key,
 			   "must be off, preferred, required or verify");
 }
 
+static int set_db_host_state_file(struct mr_config_parser *parser,
+				  const char *key, const char *value)
+{
+	if (value[0] != '/')
+		return parse_error(parser, key, "must be an absolute path");
+	return set_string_or_fail(parser, &parser->config->db_host_state_file,
+				  key, value);
+}
+
 static int set_db_tls_ca(struct mr_config_parser *parser, const char *key,
 			 const char *value)
 {
@@ -456,6 +465,8 @@ static const struct mr_config_key config_keys_template[] = {
 	STRING_KEY("db_tls_ca", set_db_tls_ca),
 	UINT_KEY("db_connect_timeout", db_connect_timeout, true, 1, 300),
 	UINT_KEY("db_read_timeout", db_read_timeout, true, 1, 300),
+	UINT_KEY("db_retry_interval", db_retry_interval, true, 0, 3600),
+	STRING_KEY("db_host_state_file", set_db_host_state_file),
 	STRING_KEY("mail_root", set_mail_root),
 	STRING_KEY("index_root", set_index_root),
 	STRING_KEY("recipient_delimiter", set_recipient_delimiter),
@@ -494,6 +505,7 @@ struct mr_config *mr_config_new_defaults(void)
 	config->db_tls = MR_DB_TLS_OFF;
 	config->db_connect_timeout = 5;
 	config->db_read_timeout = 10;
+	config->db_retry_interval = 60;
 	config->hash.pbkdf2_max_iterations = 4000000;
 	config->hash.argon2_max_memory_kib = 262144;
 	config->hash.argon2_max_time = 16;
@@ -654,6 +666,7 @@ void mr_config_free(struct mr_config **_config)
 	free(config->db_name);
 	free(config->db_user);
 	free(config->db_tls_ca);
+	free(config->db_host_state_file);
 	free(config->mail_root);
 	free(config->index_root);
 	free(config->recipient_delimiter);

@@ -55,6 +55,11 @@ struct mr_config {
 	char *db_tls_ca;
 	unsigned int db_connect_timeout;
 	unsigned int db_read_timeout;
+	/* seconds a host that failed to connect is tried only after the
+	   others (mr-db-hosts.h); 0 = never skipped */
+	unsigned int db_retry_interval;
+	/* where one-process-per-request programs remember failed hosts */
+	char *db_host_state_file;
 
 	char *mail_root;
 	char *index_root;

@@ -1,5 +1,6 @@
 #include "mr-db.h"
 #include "mr-address.h"
+#include "mr-db-hosts.h"
 #include "mr-text.h"
 
 #include <errmsg.h>
@@ -7,9 +8,12 @@
 #include <mysqld_error.h>
 #include <sodium.h>
 
+#include <stdarg.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 /* One slot per candidate localpart (exact, then cut at each delimiter);
    unused slots repeat the exact localpart. */
@@ -49,6 +53,13 @@ struct mr_db {
 	MYSQL *conn;
 	/* the host that answered, for error messages */
 	const char *host_name;
+	/* db_hosts: which failed recently, the order to try them in, and
+	   the index of the one connected */
+	struct mr_db_hosts *hosts;
+	unsigned int *host_order;
+	unsigned int host_index;
+	mr_db_log_callback *log;
+	void *log_context;
 	/* made from account_columns by mr_db_create() */
 	char queries[STMT_COUNT][QUERY_SIZE];
 	MYSQL_STMT *statements[STMT_COUNT];
@@ -230,11 +241,39 @@ struct mr_db *mr_db_create(const struct mr_config *config)
 	if (db == NULL)
 		return NULL;
 	db->config = config;
-	if (!db_queries_make(db)) {
-		free(db);
+	db->hosts = mr_db_hosts_create(config);
+	db->host_order = calloc(config->db_hosts_count + 1,
+				sizeof(*db->host_order));
+	if (db->hosts == NULL || db->host_order == NULL ||
+	    !db_queries_make(db)) {
+		mr_db_destroy(&db);
 		return NULL;
 	}
 	return db;
+}
+
+void mr_db_set_log(struct mr_db *db, mr_db_log_callback *callback,
+		   void *context)
+{
+	db->log = callback;
+	db->log_context = context;
+}
+
+static void db_log(struct mr_db *db, enum mr_db_log_level level,
+		   const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+static void db_log(struct mr_db *db, enum mr_db_log_level level,
+		   const char *fmt, ...)
+{
+	char message[1024];
+	va_list args;
+
+	if (db->log == NULL)
+		return;
+	va_start(args, fmt);
+	vsnprintf(message, sizeof(message), fmt, args);
+	va_end(args);
+	db->log(db->log_context, level, message);
 }
 
 static void db_disconnect(struct mr_db *db)
@@ -261,6 +300,8 @@ void mr_db_destroy(struct mr_db **_db)
 		return;
 	*_db = NULL;
 	db_disconnect(db);
+	mr_db_hosts_destroy(&db->hosts);
+	free(db->host_order);
 	free(db);
 }
 
@@ -308,25 +349,25 @@ static MYSQL *connection_new(const struct mr_config *config)
 	return conn;
 }
 
-static int db_connect_host(struct mr_db *db, const char *host,
-			   unsigned int port, const char *socket,
-			   struct mr_error *error)
+/* A connection to one server, TLS checked; NULL with error set. */
+static MYSQL *connection_open(const struct mr_config *config, const char *host,
+			      unsigned int port, const char *socket,
+			      struct mr_error *error)
 {
-	const struct mr_config *config = db->config;
+	const char *where = socket != NULL ? socket : host;
 	MYSQL *conn = connection_new(config);
 
 	if (conn == NULL) {
 		mr_error_set(error, "MariaDB client initialisation failed");
-		return -1;
+		return NULL;
 	}
 	if (mysql_real_connect(conn, host, config->db_user,
 			       config->db_password, config->db_name, port,
 			       socket, 0) == NULL) {
-		mr_error_set(error, "connect to %s failed: %s",
-			     socket != NULL ? socket : host,
+		mr_error_set(error, "connect to %s failed: %s", where,
 			     mysql_error(conn));
 		mysql_close(conn);
-		return -1;
+		return NULL;
 	}
 	/* Connector/C's MYSQL_OPT_SSL_ENFORCE lets a server without TLS
 	   answer in plain text (only certificate verification refuses it):
@@ -334,32 +375,148 @@ static int db_connect_host(struct mr_db *db, const char *host,
 	if (config->db_tls >= MR_DB_TLS_REQUIRED &&
 	    mysql_get_ssl_cipher(conn) == NULL) {
 		mr_error_set(error, "connect to %s refused: db_tls requires "
-			     "TLS and the server did not negotiate it",
-			     socket != NULL ? socket : host);
+			     "TLS and the server did not negotiate it", where);
 		mysql_close(conn);
-		return -1;
+		return NULL;
 	}
+	return conn;
+}
+
+/* host:port for logs, IPv6 addresses in brackets. */
+static const char *host_label(const struct mr_db_host *host, char *buf,
+			      size_t size)
+{
+	unsigned int port = host->port != 0 ? host->port : MYSQL_PORT;
+
+	if (strchr(host->name, ':') != NULL)
+		snprintf(buf, size, "[%s]:%u", host->name, port);
+	else
+		snprintf(buf, size, "%s:%u", host->name, port);
+	return buf;
+}
+
+static unsigned long long milliseconds_since(const struct timespec *start)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (unsigned long long)(now.tv_sec - start->tv_sec) * 1000ULL +
+		(unsigned long long)((now.tv_nsec - start->tv_nsec) / 1000000L);
+}
+
+/* Connects to db_hosts[i]. A failure is logged with the time it cost and
+   marks the host down; a host marked down that answers again is logged
+   as back. */
+static MYSQL *db_try_host(struct mr_db *db, unsigned int i, time_t now,
+			  struct mr_error *error)
+{
+	const struct mr_db_host *host = &db->config->db_hosts[i];
+	struct mr_error state_error;
+	struct timespec start;
+	char label[300];
+	bool was_down;
+	MYSQL *conn;
+
+	host_label(host, label, sizeof(label));
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	conn = connection_open(db->config, host->name, host->port, NULL,
+			       error);
+	if (conn == NULL) {
+		db_log(db, MR_DB_LOG_WARNING,
+		       "database host %s failed after %llu ms: %s; tried "
+		       "after the other hosts for %u s", label,
+		       milliseconds_since(&start), error->message,
+		       db->config->db_retry_interval);
+		if (mr_db_hosts_failed(db->hosts, i, now, &state_error) < 0)
+			db_log(db, MR_DB_LOG_WARNING, "%s",
+			       state_error.message);
+		return NULL;
+	}
+	if (mr_db_hosts_connected(db->hosts, i, &was_down, &state_error) < 0)
+		db_log(db, MR_DB_LOG_WARNING, "%s", state_error.message);
+	if (was_down)
+		db_log(db, MR_DB_LOG_INFO, "database host %s is back", label);
+	return conn;
+}
+
+static void db_install(struct mr_db *db, MYSQL *conn, const char *name,
+		       unsigned int host_index)
+{
 	db->conn = conn;
-	db->host_name = socket != NULL ? socket : host;
-	return 0;
+	db->host_name = name;
+	db->host_index = host_index;
+}
+
+/* A long-lived process connected to a later host goes back to an
+   earlier one once it is no longer marked down: one connect attempt per
+   host and retry interval. */
+static void db_return_to_earlier_host(struct mr_db *db)
+{
+	const struct mr_config *config = db->config;
+	time_t now = time(NULL);
+	struct mr_error error;
+	char from[300], to[300];
+
+	for (unsigned int i = 0; i < db->host_index; i++) {
+		MYSQL *conn;
+
+		if (mr_db_hosts_down(db->hosts, i, now))
+			continue;
+		conn = db_try_host(db, i, now, &error);
+		if (conn == NULL)
+			continue;
+		db_log(db, MR_DB_LOG_INFO, "database: leaving %s for %s",
+		       host_label(&config->db_hosts[db->host_index], from,
+				  sizeof(from)),
+		       host_label(&config->db_hosts[i], to, sizeof(to)));
+		db_disconnect(db);
+		db_install(db, conn, config->db_hosts[i].name, i);
+		return;
+	}
 }
 
 int mr_db_connect(struct mr_db *db, struct mr_error *error)
 {
 	const struct mr_config *config = db->config;
+	unsigned int count, failed = 0;
+	char label[300];
+	time_t now;
 
-	if (db->conn != NULL)
+	if (db->conn != NULL) {
+		if (db->host_index > 0)
+			db_return_to_earlier_host(db);
 		return 0;
-	if (config->db_socket != NULL)
-		return db_connect_host(db, NULL, 0, config->db_socket, error);
-	/* The error of the last host tried is the one reported; earlier
-	   ones name the same kind of failure in practice. */
-	for (unsigned int i = 0; i < config->db_hosts_count; i++) {
-		const struct mr_db_host *host = &config->db_hosts[i];
+	}
+	if (config->db_socket != NULL) {
+		MYSQL *conn = connection_open(config, NULL, 0,
+					      config->db_socket, error);
 
-		if (db_connect_host(db, host->name, host->port, NULL,
-				    error) == 0)
-			return 0;
+		if (conn == NULL)
+			return -1;
+		db_install(db, conn, config->db_socket, 0);
+		return 0;
+	}
+	/* every host, the ones down last: a request fails only when every
+	   host failed it; the error is the last host's */
+	now = time(NULL);
+	count = mr_db_hosts_order(db->hosts, now, db->host_order);
+	for (unsigned int k = 0; k < count; k++) {
+		unsigned int i = db->host_order[k];
+		MYSQL *conn = db_try_host(db, i, now, error);
+
+		if (conn == NULL) {
+			failed++;
+			continue;
+		}
+		host_label(&config->db_hosts[i], label, sizeof(label));
+		if (failed > 0)
+			db_log(db, MR_DB_LOG_WARNING, "database: failed over "
+			       "to %s after %u host(s) failed", label, failed);
+		else if (i != 0)
+			db_log(db, MR_DB_LOG_DEBUG, "database: using %s, the "
+			       "hosts before it are down", label);
+		db_install(db, conn, config->db_hosts[i].name, i);
+		return 0;
 	}
 	return -1;
 }

@@ -10,7 +10,8 @@
 
 /* MariaDB access through server-side prepared statements only. The
    connection is opened on first use (the Dovecot module must connect only
-   in auth-worker processes), hosts are tried in order, and a statement
+   in auth-worker processes), hosts are tried in order (those that failed
+   recently last, see mr-db-hosts.h), and a statement
    that fails because the connection was lost is retried once on a new
    connection. Every function tells "not found" from "database failure". */
 
@@ -25,6 +26,19 @@ enum mr_db_result {
 /* The config must outlive the handle. Does not connect. */
 struct mr_db *mr_db_create(const struct mr_config *config);
 void mr_db_destroy(struct mr_db **db);
+
+/* What the handle tells the operator on its own: a host that failed to
+   connect (host:port, the time it cost, the error), a failover, a host
+   that is back (mr-db-hosts.h). Without a callback nothing is logged. */
+enum mr_db_log_level {
+	MR_DB_LOG_DEBUG,
+	MR_DB_LOG_INFO,
+	MR_DB_LOG_WARNING,
+};
+typedef void mr_db_log_callback(void *context, enum mr_db_log_level level,
+				const char *message);
+void mr_db_set_log(struct mr_db *db, mr_db_log_callback *callback,
+		   void *context);
 
 /* The account that localpart@domain addresses, trying every candidate
    localpart (prefixes of localpart, best first: see mr-address.h) in one

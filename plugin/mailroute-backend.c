@@ -54,9 +54,28 @@ void mailroute_backend_unref(struct mailroute_backend **_backend)
 	for (prev = &backends; *prev != backend; prev = &(*prev)->next) ;
 	*prev = backend->next;
 	mr_db_destroy(&backend->db);
+	event_unref(&backend->event);
 	mr_config_free(&backend->config);
 	i_free(backend->config_path);
 	i_free(backend);
+}
+
+static void backend_log_db_message(void *context, enum mr_db_log_level level,
+				   const char *message)
+{
+	struct event *event = context;
+
+	switch (level) {
+	case MR_DB_LOG_DEBUG:
+		e_debug(event, "%s", message);
+		break;
+	case MR_DB_LOG_INFO:
+		e_info(event, "%s", message);
+		break;
+	case MR_DB_LOG_WARNING:
+		e_warning(event, "%s", message);
+		break;
+	}
 }
 
 struct mr_db *mailroute_backend_db(struct mailroute_backend *backend,
@@ -67,10 +86,17 @@ struct mr_db *mailroute_backend_db(struct mailroute_backend *backend,
 			     "process (the driver must stay blocking)");
 		return NULL;
 	}
-	if (backend->db == NULL)
+	if (backend->db == NULL) {
 		backend->db = mr_db_create(backend->config);
-	if (backend->db == NULL)
-		mr_error_set(error, "out of memory");
+		if (backend->db == NULL) {
+			mr_error_set(error, "out of memory");
+			return NULL;
+		}
+		backend->event = event_create(auth_event);
+		event_set_append_log_prefix(backend->event, "mailroute: ");
+		mr_db_set_log(backend->db, backend_log_db_message,
+			      backend->event);
+	}
 	return backend->db;
 }
 

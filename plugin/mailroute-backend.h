@@ -17,6 +17,8 @@ struct mailroute_backend {
 	/* created on first use in a worker: the auth master never opens a
 	   database connection (its blocking I/O would stall every login) */
 	struct mr_db *db;
+	/* the handle's own messages (host failures, failover) */
+	struct event *event;
 	unsigned int refcount;
 };
 

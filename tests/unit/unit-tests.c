@@ -25,6 +25,7 @@ int main(void)
 		return EXIT_FAILURE;
 	runner = srunner_create(address_suite());
 	srunner_add_suite(runner, config_suite());
+	srunner_add_suite(runner, db_hosts_suite());
 	srunner_add_suite(runner, password_suite());
 	srunner_add_suite(runner, userdb_fields_suite());
 	srunner_add_suite(runner, verify_cache_suite());

@@ -1,0 +1,173 @@
+"""Two database hosts (issue 14): a first host that hangs (accepts TCP,
+never answers) or dies, a second that answers. The second is a server of
+its own loaded with the same fixtures (what a replica holds; replication
+itself is MariaDB's business, not the client's). Only loopback.
+
+One-process-per-request programs remember a failed host in the state
+file; the Dovecot module in memory; both log each failure with host:port
+and its cost, the failover and the recovery, and go back to the first
+host when it returns. No request is answered as a wrong password or an
+unknown user because a host failed."""
+import os
+import subprocess
+import time
+
+import pytest
+
+from mrtest import checkpassword, fixtures, relay
+from mrtest.dovecot import Dovecot, install_auth_modules, module_auth
+from mrtest.mariadb import MariaDB
+from mrtest.paths import ADMIN_CLI
+
+DB = "mailroute"
+pw = fixtures.fixture_password
+
+
+@pytest.fixture(scope="module")
+def second_server(workdir):
+    server = MariaDB(os.path.join(workdir, "db-second"))
+    server.start()
+    fixtures.load_migrated(server, DB)
+    yield server
+    server.stop()
+
+
+def write_config(workdir, name, server, ports, **extra):
+    return fixtures.write_config(
+        os.path.join(workdir, name + ".conf"), server, DB, db_socket=None,
+        db_hosts=" ".join("127.0.0.1:%d" % p for p in ports),
+        db_connect_timeout="1", **extra)
+
+
+def lookup(config, address="john@example.com"):
+    return subprocess.run([ADMIN_CLI, "-c", config, "lookup", address],
+                          capture_output=True, text=True)
+
+
+def test_hung_first_host_is_skipped_then_used_again(workdir, mariadb, migrated_db,
+                                                    second_server):
+    """The first run pays the connect timeout once and logs it; the
+    following runs, CLI and checkpassword alike, skip the hung host
+    through the state file; when the host answers again after the retry
+    interval, the next run uses it and logs it back."""
+    hung = relay.BlackHole()
+    port = hung.port
+    state = os.path.join(workdir, "db-hosts.state")
+    config = write_config(workdir, "failover-oneshot", second_server,
+                          [port, second_server.port], db_retry_interval="60",
+                          db_host_state_file=state)
+    try:
+        first = lookup(config)
+        assert first.returncode == 0 and "\nuser\tjohn@example.com\n" in "\n" + first.stdout
+        failed = [line for line in first.stderr.splitlines() if "failed after" in line]
+        assert len(failed) == 1 and "127.0.0.1:%d" % port in failed[0], first.stderr
+        cost_ms = int(failed[0].split("failed after ")[1].split(" ms")[0])
+        assert cost_ms >= 900, failed  # db_connect_timeout = 1
+        assert "failed over to 127.0.0.1:%d" % second_server.port in first.stderr
+        assert hung.connections == 1
+        # skipped: no new connection to the hung host, nothing logged
+        for _ in range(3):
+            again = lookup(config)
+            assert again.returncode == 0 and again.stderr == "", again
+        login = checkpassword.run(config, "john@example.com", pw("john@example.com"))
+        assert login.status == 0 and login.fields.get("user") == "john@example.com", login
+        assert "failed" not in login.stderr, login.stderr
+        assert hung.connections == 1
+        with open(state) as f:
+            assert "127.0.0.1 %d " % port in f.read()
+    finally:
+        hung.close()
+    # the host answers again (a relay to the first server on its port) and
+    # the retry interval is over (the state file says so)
+    back = relay.Relay(mariadb.port, listen_port=port)
+    try:
+        with open(state, "w") as f:
+            f.write("127.0.0.1 %d %d\n" % (port, int(time.time()) - 1))
+        config = write_config(workdir, "failover-oneshot", mariadb,
+                              [port, second_server.port], db_retry_interval="60",
+                              db_host_state_file=state)
+        returned = lookup(config)
+        assert returned.returncode == 0, returned
+        assert "database host 127.0.0.1:%d is back" % port in returned.stderr
+        assert back.connections == 1
+        assert lookup(config).stderr == ""
+    finally:
+        back.close()
+
+
+def test_without_a_state_file_each_run_pays_again(workdir, second_server):
+    """The state file is what one-shot programs remember with: without it
+    every run tries the hung host first (and says so)."""
+    hung = relay.BlackHole()
+    config = write_config(workdir, "failover-nostate", second_server,
+                          [hung.port, second_server.port])
+    try:
+        for run in range(2):
+            out = lookup(config)
+            assert out.returncode == 0 and "failed after" in out.stderr
+        assert hung.connections == 2
+    finally:
+        hung.close()
+
+
+def test_all_hosts_down_is_a_temporary_failure(workdir, second_server):
+    hung, dead = relay.BlackHole(), relay.BlackHole()
+    dead.close()  # refused
+    config = write_config(workdir, "failover-down", second_server, [hung.port, dead.port],
+                          db_host_state_file=os.path.join(workdir, "down.state"))
+    try:
+        for _ in range(2):  # the second run tries the hosts marked down too
+            out = lookup(config)
+            assert out.returncode == 3, out
+            assert out.stderr.count("failed after") == 2, out.stderr
+            login = checkpassword.run(config, "john@example.com", pw("john@example.com"))
+            assert login.status == 111, login  # temporary, never "wrong password"
+    finally:
+        hung.close()
+
+
+def test_worker_fails_over_and_returns(workdir, mariadb, migrated_db, second_server):
+    """The Dovecot module's auth worker: the first host dies under it (its
+    connections closed, the port refused); the request in flight is
+    retried on the second host, and later ones stay there; when the first
+    comes back, after the retry interval the worker returns to it."""
+    primary = relay.Relay(mariadb.port)
+    port = primary.port
+    root = os.path.join(workdir, "dovecot-failover")
+    os.makedirs(root)
+    os.chmod(root, 0o755)
+    install_auth_modules()
+    config = write_config(workdir, "failover-module", mariadb, [port, second_server.port],
+                          db_retry_interval="1",
+                          mail_root=os.path.join(root, "mail"),
+                          index_root=os.path.join(root, "index"))
+    dovecot = Dovecot(os.path.join(root, "dovecot"), module_auth(config))
+    dovecot.start()
+
+    lookups = iter(range(1000))
+
+    def user_ok():
+        # a name the auth cache has not seen, so that the worker asks
+        out = dovecot.doveadm("user", "bigquota+%d@example.com" % next(lookups))
+        return out.returncode == 0 and "/example.com/b/bigquota\n" in out.stdout
+
+    def log():
+        with open(dovecot.log_path, errors="replace") as f:
+            return f.read()
+    try:
+        assert user_ok() and primary.connections == 1
+        primary.close()
+        for _ in range(5):
+            assert user_ok()
+        assert "database host 127.0.0.1:%d failed after" % port in log()
+        assert "failed over to 127.0.0.1:%d" % second_server.port in log()
+        primary = relay.Relay(mariadb.port, listen_port=port)
+        time.sleep(1.2)  # db_retry_interval = 1
+        assert user_ok()
+        assert primary.connections == 1
+        assert "database host 127.0.0.1:%d is back" % port in log()
+        assert "leaving 127.0.0.1:%d for 127.0.0.1:%d" % (second_server.port, port) in log()
+        assert "password mismatch" not in log() and "unknown user" not in log()
+    finally:
+        dovecot.stop()
+        primary.close()
