@@ -202,6 +202,33 @@ static void print_plan_row(void *context, unsigned int count,
 	printf("\n");
 }
 
+/* The server that answered; -1 (reported) when it cannot be read or the
+   schema is older than this code. */
+static int print_server(struct mr_db *db)
+{
+	struct mr_db_server server;
+	struct mr_error error;
+
+	if (mr_db_server_info(db, &server, &error) < 0) {
+		fprintf(stderr, "mailroute-auth: database: %s\n",
+			error.message);
+		return -1;
+	}
+	printf("server\t%s\n", server.host);
+	printf("version\t%s\n", server.version);
+	printf("tls\t%s\n", server.tls_cipher[0] != '\0' ?
+	       server.tls_cipher : "none");
+	printf("schema\t%lu\n", server.schema_version);
+	if (server.schema_version < MR_DB_SCHEMA_VERSION) {
+		fprintf(stderr, "mailroute-auth: database: schema version %lu, "
+			"this version reads %u: apply sql/migrations up to "
+			"%04u\n", server.schema_version, MR_DB_SCHEMA_VERSION,
+			MR_DB_SCHEMA_VERSION);
+		return -1;
+	}
+	return 0;
+}
+
 static int cmd_check_config(const struct mr_config *config)
 {
 	struct mr_db *db = cli_db_create(config);
@@ -218,6 +245,8 @@ static int cmd_check_config(const struct mr_config *config)
 			     &error) == MR_DB_FAILED) {
 		fprintf(stderr, "mailroute-auth: database: %s\n",
 			db == NULL ? "out of memory" : error.message);
+		status = EXIT_DB_FAILURE;
+	} else if (print_server(db) < 0) {
 		status = EXIT_DB_FAILURE;
 	} else {
 		if (mr_db_explain_find_address(db, "check-config", "invalid",

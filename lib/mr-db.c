@@ -41,6 +41,7 @@ enum statement_id {
 	STMT_USER_PAGE_END,
 	STMT_ITERATE_USERS,
 	STMT_ITERATE_ALL_USERS,
+	STMT_SCHEMA_VERSION,
 	STMT_COUNT
 };
 
@@ -220,7 +221,9 @@ static bool db_queries_make(struct mr_db *db)
 	static const char page[] =
 		"mailroute_user WHERE alias_id > ? AND alias_id <= ? ";
 
-	return query_append_find_address(db->queries[STMT_FIND_ADDRESS]) &&
+	return query_append(db->queries[STMT_SCHEMA_VERSION],
+			    "SELECT MAX(version) FROM mailroute_schema_version") &&
+		query_append_find_address(db->queries[STMT_FIND_ADDRESS]) &&
 		query_append(db->queries[STMT_USER_PAGE_END],
 			     user_page_end_query) &&
 		query_append_account_select(db->queries[STMT_ITERATE_USERS],
@@ -910,6 +913,42 @@ enum mr_db_result mr_db_find_address(struct mr_db *db, const char *localpart,
 		return MR_DB_NOT_FOUND;
 	*candidate_r = ctx.best;
 	return MR_DB_FOUND;
+}
+
+int mr_db_server_info(struct mr_db *db, struct mr_db_server *server_r,
+		      struct mr_error *error)
+{
+	const struct mr_config *config = db->config;
+	unsigned long long version = 0;
+	my_bool is_null = 1;
+	MYSQL_BIND result;
+	MYSQL_STMT *stmt;
+	const char *cipher;
+	int fetched;
+
+	memset(server_r, 0, sizeof(*server_r));
+	bind_param_number(&result, &version);
+	result.is_null = &is_null;
+	stmt = db_execute(db, STMT_SCHEMA_VERSION, NULL, &result, error);
+	if (stmt == NULL)
+		return -1;
+	while ((fetched = db_fetch(db, stmt, error)) > 0) ;
+	if (fetched < 0)
+		return -1;
+	mysql_stmt_free_result(stmt);
+	server_r->schema_version = is_null ? 0 : (unsigned long)version;
+	if (config->db_socket != NULL)
+		snprintf(server_r->host, sizeof(server_r->host), "%s",
+			 config->db_socket);
+	else
+		host_label(&config->db_hosts[db->host_index], server_r->host,
+			   sizeof(server_r->host));
+	cipher = mysql_get_ssl_cipher(db->conn);
+	snprintf(server_r->tls_cipher, sizeof(server_r->tls_cipher), "%s",
+		 cipher != NULL ? cipher : "");
+	snprintf(server_r->version, sizeof(server_r->version), "%s",
+		 mysql_get_server_info(db->conn));
+	return 0;
 }
 
 #define PLAN_MAX_COLUMNS 16

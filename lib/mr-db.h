@@ -94,6 +94,22 @@ int mr_db_explain_find_address(struct mr_db *db, const char *localpart,
 			       mr_db_plan_callback *callback, void *context,
 			       struct mr_error *error);
 
+/* The schema version this code reads: every migration up to it applied. */
+#define MR_DB_SCHEMA_VERSION 8
+
+/* What check-config shows about the server that answered. */
+struct mr_db_server {
+	/* host:port, or the socket path */
+	char host[300];
+	/* the negotiated cipher, "" without TLS */
+	char tls_cipher[64];
+	char version[128];
+	/* the highest migration applied (mailroute_schema_version) */
+	unsigned long schema_version;
+};
+int mr_db_server_info(struct mr_db *db, struct mr_db_server *server_r,
+		      struct mr_error *error);
+
 /* Opens the connection now if it is not open (for start-up checks). */
 int mr_db_connect(struct mr_db *db, struct mr_error *error);
 

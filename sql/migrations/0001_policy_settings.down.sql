@@ -2,6 +2,14 @@
 -- temporary_hosted was only read by up, so the data is as it was before.
 -- Refuses while a later migration is applied.
 
+-- Online: a DDL statement below waits at most 3 s for the metadata lock
+-- that a long transaction on the table holds, then fails (error 1205: run
+-- the file again, it finishes what is left); with the server's default
+-- (a day) it would wait, and every query on the table would queue behind
+-- it meanwhile. Row locks: the same bound.
+SET SESSION lock_wait_timeout = 3;
+SET SESSION innodb_lock_wait_timeout = 3;
+
 CREATE TABLE IF NOT EXISTS mailroute_schema_version (
   version INT UNSIGNED NOT NULL PRIMARY KEY,
   name VARCHAR(64) NOT NULL,
@@ -21,10 +29,15 @@ BEGIN
       DROP COLUMN IF EXISTS hosted_mail_enabled,
       DROP COLUMN IF EXISTS continuity_enabled,
       DROP COLUMN IF EXISTS continuity_storage_days,
-      DROP COLUMN IF EXISTS quota_mb;
-    DROP INDEX IF EXISTS mailroute_la_localpart ON amavisd_localpartalias;
-    DROP INDEX IF EXISTS mailroute_la_external_domain ON amavisd_localpartalias;
-    DROP INDEX IF EXISTS mailroute_da_name ON amavisd_domainalias;
+      DROP COLUMN IF EXISTS quota_mb,
+      ALGORITHM=INSTANT;
+    ALTER TABLE amavisd_localpartalias
+      DROP INDEX IF EXISTS mailroute_la_localpart,
+      DROP INDEX IF EXISTS mailroute_la_external_domain,
+      ALGORITHM=INPLACE, LOCK=NONE;
+    ALTER TABLE amavisd_domainalias
+      DROP INDEX IF EXISTS mailroute_da_name,
+      ALGORITHM=INPLACE, LOCK=NONE;
     DELETE FROM mailroute_schema_version WHERE version = 1;
   END IF;
 END ;;

@@ -13,6 +13,14 @@
 -- The conflicting ids are printed as a result set before the error.
 -- Running it again after success does nothing (mailroute_schema_version).
 
+-- Online: a DDL statement below waits at most 3 s for the metadata lock
+-- that a long transaction on the table holds, then fails (error 1205: run
+-- the file again, it finishes what is left); with the server's default
+-- (a day) it would wait, and every query on the table would queue behind
+-- it meanwhile. Row locks: the same bound.
+SET SESSION lock_wait_timeout = 3;
+SET SESSION innodb_lock_wait_timeout = 3;
+
 CREATE TABLE IF NOT EXISTS mailroute_schema_version (
   version INT UNSIGNED NOT NULL PRIMARY KEY,
   name VARCHAR(64) NOT NULL,
@@ -24,6 +32,7 @@ DELIMITER ;;
 CREATE PROCEDURE mailroute_migration_0001_up()
 BEGIN
   DECLARE conflicts INT DEFAULT 0;
+  DECLARE batch_start, last_id INT;
 
   IF NOT EXISTS (SELECT 1 FROM mailroute_schema_version WHERE version = 1) THEN
     -- What each domain has today, as the legacy queries see it.
@@ -76,26 +85,39 @@ BEGIN
         'migration 0001 stopped, nothing changed: policies shared by differing temporary_hosted values (listed above; values are hosted,continuity,days,quota)';
     END IF;
 
+    -- new columns at the end: a change of the table's metadata only
     ALTER TABLE amavisd_policy
       ADD COLUMN IF NOT EXISTS hosted_mail_enabled TINYINT(1) NULL DEFAULT NULL,
       ADD COLUMN IF NOT EXISTS continuity_enabled TINYINT(1) NULL DEFAULT NULL,
       ADD COLUMN IF NOT EXISTS continuity_storage_days SMALLINT UNSIGNED NULL DEFAULT NULL,
-      ADD COLUMN IF NOT EXISTS quota_mb INT UNSIGNED NULL DEFAULT NULL;
+      ADD COLUMN IF NOT EXISTS quota_mb INT UNSIGNED NULL DEFAULT NULL,
+      ALGORITHM=INSTANT;
 
-    UPDATE amavisd_policy p
-      JOIN amavisd_domain d ON d.policy_id = p.id
-      JOIN temporary_hosted h ON h.domain_id = d.id
-       SET p.hosted_mail_enabled = h.hosted,
-           p.continuity_enabled = h.continuity,
-           p.continuity_storage_days = h.cont_storage_days,
-           p.quota_mb = h.quota_mb;
+    -- the copy, a thousand policies per transaction, so that no row
+    -- lock is held for long (readers never wait: they read snapshots)
+    SELECT MIN(id), MAX(id) INTO batch_start, last_id FROM amavisd_policy;
+    WHILE batch_start <= last_id DO
+      UPDATE amavisd_policy p
+        JOIN amavisd_domain d ON d.policy_id = p.id
+        JOIN temporary_hosted h ON h.domain_id = d.id
+         SET p.hosted_mail_enabled = h.hosted,
+             p.continuity_enabled = h.continuity,
+             p.continuity_storage_days = h.cont_storage_days,
+             p.quota_mb = h.quota_mb
+       WHERE p.id BETWEEN batch_start AND batch_start + 999;
+      SET batch_start = batch_start + 1000;
+    END WHILE;
 
+    -- built while the tables are read and written
     CREATE INDEX IF NOT EXISTS mailroute_la_localpart
-      ON amavisd_localpartalias (localpart, domain_id);
+      ON amavisd_localpartalias (localpart, domain_id)
+      ALGORITHM=INPLACE LOCK=NONE;
     CREATE INDEX IF NOT EXISTS mailroute_la_external_domain
-      ON amavisd_localpartalias (external_domain, localpart);
+      ON amavisd_localpartalias (external_domain, localpart)
+      ALGORITHM=INPLACE LOCK=NONE;
     CREATE INDEX IF NOT EXISTS mailroute_da_name
-      ON amavisd_domainalias (name);
+      ON amavisd_domainalias (name)
+      ALGORITHM=INPLACE LOCK=NONE;
 
     INSERT INTO mailroute_schema_version (version, name)
       VALUES (1, 'policy_settings');

@@ -3,6 +3,14 @@
 -- undone (down) or audited; drop temporary_hosted_retired by hand when the
 -- switch is settled.
 
+-- Online: a DDL statement below waits at most 3 s for the metadata lock
+-- that a long transaction on the table holds, then fails (error 1205: run
+-- the file again, it finishes what is left); with the server's default
+-- (a day) it would wait, and every query on the table would queue behind
+-- it meanwhile. Row locks: the same bound.
+SET SESSION lock_wait_timeout = 3;
+SET SESSION innodb_lock_wait_timeout = 3;
+
 DROP PROCEDURE IF EXISTS mailroute_migration_0003_up;
 DELIMITER ;;
 CREATE PROCEDURE mailroute_migration_0003_up()

@@ -29,6 +29,14 @@
 -- for a lookup path. This migration prints it; it does not stop on it, as
 -- the pairs are refused today already and their fix is a business decision.
 
+-- Online: a DDL statement below waits at most 3 s for the metadata lock
+-- that a long transaction on the table holds, then fails (error 1205: run
+-- the file again, it finishes what is left); with the server's default
+-- (a day) it would wait, and every query on the table would queue behind
+-- it meanwhile. Row locks: the same bound.
+SET SESSION lock_wait_timeout = 3;
+SET SESSION innodb_lock_wait_timeout = 3;
+
 DROP PROCEDURE IF EXISTS mailroute_migration_0006_up;
 DELIMITER ;;
 CREATE PROCEDURE mailroute_migration_0006_up()

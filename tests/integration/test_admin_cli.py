@@ -45,6 +45,26 @@ def test_lookup_refusals_and_errors(config):
 def test_check_config(config, workdir, mariadb):
     out = cli("-c", config, "check-config")
     assert out.returncode == 0 and out.stdout.strip().endswith(": ok")
+    shown = dict(line.split("\t", 1) for line in out.stdout.splitlines() if "\t" in line)
+    assert shown["server"] == mariadb.socket and shown["tls"] == "none"
+    assert "MariaDB" in shown["version"]
+    assert shown["schema"] == str(len(fixtures.migrations("up")))
+    # over TCP with TLS: the host that answered and the cipher
+    tls = fixtures.write_config(os.path.join(workdir, "cc-tls.conf"), mariadb, "mailroute",
+                                db_socket=None, db_hosts="127.0.0.1:%d" % mariadb.port,
+                                db_tls="verify", db_tls_ca=mariadb.tls_ca)
+    out = cli("-c", tls, "check-config")
+    shown = dict(line.split("\t", 1) for line in out.stdout.splitlines() if "\t" in line)
+    assert out.returncode == 0, out.stderr
+    assert shown["server"] == "127.0.0.1:%d" % mariadb.port and shown["tls"].startswith("TLS_")
+    # a schema older than the code: refused, with what to apply
+    mariadb.query("DELETE FROM mailroute_schema_version WHERE version = 8", db="mailroute")
+    try:
+        out = cli("-c", config, "check-config")
+        assert out.returncode == 3 and "schema version 7, this version reads 8" in out.stderr
+    finally:
+        mariadb.query("INSERT INTO mailroute_schema_version (version, name)"
+                      " VALUES (8, 'stalwart_exact_address')", db="mailroute")
     dead = fixtures.write_config(os.path.join(workdir, "cc-dead.conf"), mariadb, "mailroute",
                                  db_socket="/nonexistent.sock")
     assert cli("-c", dead, "check-config").returncode == 3

@@ -52,6 +52,45 @@ def test_up_then_down_restores_everything(mariadb, fresh_db):
     assert "temporary_hosted_retired" in after_up["tables"]
     fixtures.migrate(mariadb, fresh_db, "down")
     assert snapshot(mariadb, fresh_db) == before
+    # and up again: the same as the first time (but for applied_at)
+    fixtures.migrate(mariadb, fresh_db, "up")
+    again = snapshot(mariadb, fresh_db)
+    for state in (again, after_up):
+        state.pop("mailroute_schema_version")
+    assert again == after_up
+
+
+def test_ddl_gives_up_behind_a_long_transaction(mariadb, fresh_db):
+    """A transaction that has read amavisd_policy holds its metadata lock
+    until it ends. Migration 0001 waits lock_wait_timeout (3 s) for it,
+    not the server's default day (during which every query on the table
+    would queue behind the waiting ALTER), then fails with error 1205 and
+    changes nothing; run again once the transaction is over, it
+    completes."""
+    import os
+    import subprocess
+    from mrtest.mariadb import _find
+    from mrtest.paths import SQL_DIR
+    before = snapshot(mariadb, fresh_db)
+    holder = mariadb.connect(fresh_db)
+    holder.autocommit(False)
+    holder.cursor().execute("SELECT COUNT(*) FROM amavisd_policy")
+    path = os.path.join(SQL_DIR, "migrations", "0001_policy_settings.up.sql")
+    try:
+        with open(path, "rb") as f:
+            waited = subprocess.run([_find("mariadb", "mysql"), "--no-defaults", "--batch",
+                                     "--socket=" + mariadb.socket, "-uroot", fresh_db],
+                                    stdin=f, capture_output=True, timeout=120)
+        assert waited.returncode != 0
+        assert b"Lock wait timeout exceeded" in waited.stderr, waited.stderr
+        assert snapshot(mariadb, fresh_db)["amavisd_policy"] == before["amavisd_policy"]
+        assert mariadb.query("SELECT COUNT(*) FROM mailroute_schema_version",
+                             db=fresh_db) == ((0,),)
+    finally:
+        holder.rollback()
+        holder.close()
+    assert run(mariadb, fresh_db, "0001_policy_settings", "up")[0] == 0
+    assert mariadb.query("SELECT version FROM mailroute_schema_version", db=fresh_db) == ((1,),)
 
 
 def test_each_step_down_restores_previous_step(mariadb, fresh_db):

@@ -51,6 +51,28 @@ POLICIES = {
 }
 
 
+def address_statements(accounts):
+    """The rows that name the accounts (domains and accounts already in):
+    two names per domain, each account's canonical and alias localparts,
+    every tenth account also on an external domain."""
+    domains = accounts // ACCOUNTS_PER_DOMAIN
+    return [
+        "INSERT INTO amavisd_domainalias (domain_id, name)"
+        " SELECT seq, CONCAT('dom', seq, '.example') FROM seq_1_to_%d" % domains,
+        "INSERT INTO amavisd_domainalias (domain_id, name)"
+        " SELECT seq, CONCAT('alias', seq, '.example') FROM seq_1_to_%d" % domains,
+        "INSERT INTO amavisd_localpartalias (email_account_id, localpart, domain_id, external_domain)"
+        " SELECT seq, CONCAT('user', seq), (seq - 1) DIV %d + 1, NULL FROM seq_1_to_%d"
+        % (ACCOUNTS_PER_DOMAIN, accounts),
+        "INSERT INTO amavisd_localpartalias (email_account_id, localpart, domain_id, external_domain)"
+        " SELECT seq, CONCAT('alias', seq), (seq - 1) DIV %d + 1, NULL FROM seq_1_to_%d"
+        % (ACCOUNTS_PER_DOMAIN, accounts),
+        "INSERT INTO amavisd_localpartalias (email_account_id, localpart, domain_id, external_domain)"
+        " SELECT seq, CONCAT('user', seq), (seq - 1) DIV %d + 1, CONCAT('ext', seq, '.example')"
+        " FROM seq_1_to_%d WHERE seq %% 10 = 0" % (ACCOUNTS_PER_DOMAIN, accounts),
+    ]
+
+
 def load(server, db, accounts=1_000_000):
     domains = accounts // ACCOUNTS_PER_DOMAIN
     server.create_database(db)
@@ -62,26 +84,13 @@ def load(server, db, accounts=1_000_000):
         "INSERT INTO amavisd_domain (id, name, uuid, policy_id, customer_id)"
         " SELECT seq, CONCAT('dom', seq, '.example'), LPAD(seq, 32, '0'), (seq - 1) %% 3 + 1, 1"
         " FROM seq_1_to_%d" % domains,
-        "INSERT INTO amavisd_domainalias (domain_id, name)"
-        " SELECT seq, CONCAT('dom', seq, '.example') FROM seq_1_to_%d" % domains,
-        "INSERT INTO amavisd_domainalias (domain_id, name)"
-        " SELECT seq, CONCAT('alias', seq, '.example') FROM seq_1_to_%d" % domains,
         "INSERT INTO auth_user (id, username, password, is_active)"
         " SELECT seq, CONCAT('user', seq), ELT(seq %% 4 + 1, '%s'), 1 FROM seq_1_to_%d"
         % ("', '".join(PASSWORDS), accounts),
         "INSERT INTO amavisd_emailaccount (id, uuid, user_id, localpart, policy_id)"
         " SELECT seq, LPAD(seq, 32, '0'), seq, CONCAT('user', seq), IF(seq %% 7 = 0, 4, 5)"
         " FROM seq_1_to_%d" % accounts,
-        "INSERT INTO amavisd_localpartalias (email_account_id, localpart, domain_id, external_domain)"
-        " SELECT seq, CONCAT('user', seq), (seq - 1) DIV %d + 1, NULL FROM seq_1_to_%d"
-        % (ACCOUNTS_PER_DOMAIN, accounts),
-        "INSERT INTO amavisd_localpartalias (email_account_id, localpart, domain_id, external_domain)"
-        " SELECT seq, CONCAT('alias', seq), (seq - 1) DIV %d + 1, NULL FROM seq_1_to_%d"
-        % (ACCOUNTS_PER_DOMAIN, accounts),
-        "INSERT INTO amavisd_localpartalias (email_account_id, localpart, domain_id, external_domain)"
-        " SELECT seq, CONCAT('user', seq), (seq - 1) DIV %d + 1, CONCAT('ext', seq, '.example')"
-        " FROM seq_1_to_%d WHERE seq %% 10 = 0" % (ACCOUNTS_PER_DOMAIN, accounts),
-    ]
+    ] + address_statements(accounts)
     conn = server.connect(db)
     try:
         cur = conn.cursor()
