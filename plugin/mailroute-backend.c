@@ -3,6 +3,7 @@
 
 #include "auth-common.h"
 #include "auth-request.h"
+#include "time-util.h"
 
 #include "mailroute-backend.h"
 #include "mr-password.h"
@@ -98,6 +99,24 @@ struct mr_db *mailroute_backend_db(struct mailroute_backend *backend,
 			      backend->event);
 	}
 	return backend->db;
+}
+
+void mailroute_lookup_finished(struct event *parent, const char *lookup,
+			       enum mr_db_result result,
+			       const struct timeval *start)
+{
+	const char *outcome = result == MR_DB_FOUND ? "found" :
+		result == MR_DB_NOT_FOUND ? "not_found" : "failed";
+	struct timeval now;
+	long long usecs;
+
+	i_gettimeofday(&now);
+	usecs = timeval_diff_usecs(&now, start);
+	e_debug(event_create_passthrough(parent)->
+		set_name("mailroute_lookup_finished")->
+		add_str("lookup", lookup)->add_str("result", outcome)->
+		add_int("duration_usecs", usecs)->event(),
+		"%s lookup %s in %lld us", lookup, outcome, usecs);
 }
 
 int mailroute_export_account(struct auth_request *request,

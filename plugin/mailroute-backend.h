@@ -34,6 +34,15 @@ void mailroute_backend_unref(struct mailroute_backend **backend);
 struct mr_db *mailroute_backend_db(struct mailroute_backend *backend,
 				   struct mr_error *error);
 
+/* The end of one lookup as a Dovecot event, as the sql driver's
+   sql_query_finished: named mailroute_lookup_finished, with the fields
+   lookup ("login" or "recipient"), result ("found", "not_found",
+   "failed") and duration_usecs, for metrics and event filters; logged at
+   debug level. */
+void mailroute_lookup_finished(struct event *parent, const char *lookup,
+			       enum mr_db_result result,
+			       const struct timeval *start);
+
 /* Sets user (canonical) and the userdb fields of SPEC 4 on the request:
    as userdb fields (userdb lookup) or as userdb_* passdb fields for the
    prefetch userdb. Returns -1 (logged) if the account cannot produce safe

@@ -28,6 +28,7 @@
 
 #include "auth-common.h"
 #include "passdb.h"
+#include "time-util.h"
 
 #include "authdb-mailroute.h"
 #include "mailroute-backend.h"
@@ -64,6 +65,8 @@ passdb_mailroute_find(struct mailroute_passdb_module *module,
 	const struct mr_config *config = module->backend->config;
 	struct event *event = authdb_event(request);
 	struct mr_error error = { "" };
+	enum mr_db_result found;
+	struct timeval start;
 	struct mr_db *db;
 
 	db = mailroute_backend_db(module->backend, &error);
@@ -71,7 +74,10 @@ passdb_mailroute_find(struct mailroute_passdb_module *module,
 		e_error(event, "%s", error.message);
 		return PASSDB_RESULT_INTERNAL_FAILURE;
 	}
-	switch (mr_resolve_login(db, request->fields.user, match_r, &error)) {
+	i_gettimeofday(&start);
+	found = mr_resolve_login(db, request->fields.user, match_r, &error);
+	mailroute_lookup_finished(event, "login", found, &start);
+	switch (found) {
 	case MR_DB_FAILED:
 		e_error(event, "%s", error.message);
 		return PASSDB_RESULT_INTERNAL_FAILURE;

@@ -23,6 +23,7 @@
    non-delivering address: USER_UNKNOWN (5xx at RCPT). */
 
 #include "auth-common.h"
+#include "time-util.h"
 #include "userdb.h"
 
 #include "authdb-mailroute.h"
@@ -57,6 +58,8 @@ userdb_mailroute_find(struct mailroute_userdb_module *module,
 	struct mr_error error = { "" };
 	struct mr_match match;
 	enum userdb_result result;
+	enum mr_db_result found;
+	struct timeval start;
 	struct mr_db *db;
 	char rule[32];
 
@@ -65,8 +68,11 @@ userdb_mailroute_find(struct mailroute_userdb_module *module,
 		e_error(event, "%s", error.message);
 		return USERDB_RESULT_INTERNAL_FAILURE;
 	}
-	switch (mr_admission_recipient(db, config, request->fields.user,
-				       &match, &error)) {
+	i_gettimeofday(&start);
+	found = mr_admission_recipient(db, config, request->fields.user,
+				       &match, &error);
+	mailroute_lookup_finished(event, "recipient", found, &start);
+	switch (found) {
 	case MR_DB_FAILED:
 		e_error(event, "%s", error.message);
 		return USERDB_RESULT_INTERNAL_FAILURE;

@@ -141,7 +141,14 @@ def test_worker_fails_over_and_returns(workdir, mariadb, migrated_db, second_ser
                           db_retry_interval="1",
                           mail_root=os.path.join(root, "mail"),
                           index_root=os.path.join(root, "index"))
-    dovecot = Dovecot(os.path.join(root, "dovecot"), module_auth(config))
+    # every lookup's end is an event a metric can count
+    metric = """
+metric mailroute_lookups {
+  filter = event=mailroute_lookup_finished
+  fields = duration_usecs
+}
+"""
+    dovecot = Dovecot(os.path.join(root, "dovecot"), module_auth(config) + metric)
     dovecot.start()
 
     lookups = iter(range(1000))
@@ -168,6 +175,11 @@ def test_worker_fails_over_and_returns(workdir, mariadb, migrated_db, second_ser
         assert "database host 127.0.0.1:%d is back" % port in log()
         assert "leaving 127.0.0.1:%d for 127.0.0.1:%d" % (second_server.port, port) in log()
         assert "password mismatch" not in log() and "unknown user" not in log()
+        assert "recipient lookup found in " in log()
+        stats = dovecot.doveadm("stats", "dump")
+        counted = [line.split("\t") for line in stats.stdout.splitlines()
+                   if line.startswith("mailroute_lookups\t")]
+        assert counted and int(counted[0][2]) >= 7, stats.stdout
     finally:
         dovecot.stop()
         primary.close()
