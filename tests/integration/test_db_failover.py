@@ -183,3 +183,38 @@ metric mailroute_lookups {
     finally:
         dovecot.stop()
         primary.close()
+
+
+def test_worker_fails_over_from_a_hung_host(workdir, mariadb, migrated_db, second_server):
+    """The first host stops answering under an auth worker (connections
+    kept open, nothing relayed; new ones accepted and never answered). The
+    request in flight waits db_read_timeout, is retried on a new
+    connection, which waits db_connect_timeout, and is answered by the
+    second host; the next requests skip the hung host."""
+    primary = relay.Relay(mariadb.port)
+    root = os.path.join(workdir, "dovecot-hang")
+    os.makedirs(root)
+    os.chmod(root, 0o755)
+    install_auth_modules()
+    config = write_config(workdir, "hang-module", mariadb, [primary.port, second_server.port],
+                          db_read_timeout="1", db_retry_interval="60",
+                          mail_root=os.path.join(root, "mail"),
+                          index_root=os.path.join(root, "index"))
+    dovecot = Dovecot(os.path.join(root, "dovecot"), module_auth(config))
+    dovecot.start()
+    try:
+        def user(n):
+            return dovecot.doveadm("user", "zero+%d@quota0.com" % n)
+        assert user(0).returncode == 0 and primary.connections == 1
+        primary.hung = True
+        for n in range(1, 5):
+            out = user(n)
+            assert out.returncode == 0, out
+        with open(dovecot.log_path, errors="replace") as f:
+            log = f.read()
+        assert "failed over to 127.0.0.1:%d" % second_server.port in log
+        assert log.count("database host 127.0.0.1:%d failed after" % primary.port) == 1
+        assert "password mismatch" not in log and "unknown user" not in log
+    finally:
+        dovecot.stop()
+        primary.close()

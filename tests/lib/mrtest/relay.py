@@ -6,6 +6,7 @@ black hole: a port that accepts connections and never answers, as a
 hung server does."""
 import socket
 import threading
+import time
 
 
 def _close_listener(listener):
@@ -33,6 +34,9 @@ class Relay:
         # relaying the part of the chunk before it
         self.cut_marker = None
         self.cuts = 0
+        # hung: nothing more is relayed either way and new connections are
+        # accepted but never answered, as a server that stopped responding
+        self.hung = False
         self._lock = threading.Lock()
         self._closing = False
         self._sockets = []
@@ -45,6 +49,10 @@ class Relay:
                 client, _ = self.listener.accept()
             except OSError:
                 return
+            if self.hung:
+                with self._lock:
+                    self._sockets.append(client)
+                continue
             try:
                 server = socket.create_connection(self.target)
             except OSError:
@@ -64,6 +72,8 @@ class Relay:
                 data = source.recv(65536)
                 if not data:
                     break
+                while self.hung and not self._closing:
+                    time.sleep(0.05)
                 marker = self.cut_marker if may_cut else None
                 if marker is not None and marker in data:
                     sink.sendall(data[:data.index(marker)])
