@@ -63,7 +63,9 @@ struct mr_db {
 	void *log_context;
 	/* made from account_columns by mr_db_create() */
 	char queries[STMT_COUNT][QUERY_SIZE];
-	MYSQL_STMT *statements[STMT_COUNT];
+	/* the built-in statements, then the callers' (mr_db_query_rows) */
+	MYSQL_STMT *statements[STMT_COUNT + MR_DB_CALLER_SLOTS];
+	const char *caller_queries[MR_DB_CALLER_SLOTS];
 	/* counts disconnects: a statement handle kept across calls (a user
 	   iteration's page) is gone when this has changed */
 	unsigned int generation;
@@ -281,7 +283,7 @@ static void db_log(struct mr_db *db, enum mr_db_log_level level,
 
 static void db_disconnect(struct mr_db *db)
 {
-	for (unsigned int i = 0; i < STMT_COUNT; i++) {
+	for (unsigned int i = 0; i < MR_N_ELEMENTS(db->statements); i++) {
 		if (db->statements[i] != NULL) {
 			mysql_stmt_close(db->statements[i]);
 			db->statements[i] = NULL;
@@ -568,9 +570,15 @@ static MYSQL_STMT *statement_prepare(struct mr_db *db, const char *query,
 	return stmt;
 }
 
+static const char *statement_text(const struct mr_db *db, unsigned int id)
+{
+	return id < STMT_COUNT ? db->queries[id] :
+		db->caller_queries[id - STMT_COUNT];
+}
+
 /* The prepared statement id, connecting and preparing as needed; NULL
    with *errnum_r set (0 when there is no connection) on failure. */
-static MYSQL_STMT *db_statement(struct mr_db *db, enum statement_id id,
+static MYSQL_STMT *db_statement(struct mr_db *db, unsigned int id,
 				unsigned int *errnum_r,
 				struct mr_error *error)
 {
@@ -578,7 +586,7 @@ static MYSQL_STMT *db_statement(struct mr_db *db, enum statement_id id,
 	if (mr_db_connect(db, error) < 0)
 		return NULL;
 	if (db->statements[id] == NULL)
-		db->statements[id] = statement_prepare(db, db->queries[id],
+		db->statements[id] = statement_prepare(db, statement_text(db, id),
 						       errnum_r, error);
 	return db->statements[id];
 }
@@ -693,7 +701,7 @@ static int account_row_finish(struct account_row *row,
 /* Executes a prepared statement with its result bound to row. On a lost
    connection, reconnects and tries once more: nothing has been read yet,
    so the retry cannot deliver a row twice. */
-static MYSQL_STMT *db_execute(struct mr_db *db, enum statement_id id,
+static MYSQL_STMT *db_execute(struct mr_db *db, unsigned int id,
 			      MYSQL_BIND *params, MYSQL_BIND *result,
 			      struct mr_error *error)
 {
@@ -949,6 +957,100 @@ int mr_db_server_info(struct mr_db *db, struct mr_db_server *server_r,
 	snprintf(server_r->version, sizeof(server_r->version), "%s",
 		 mysql_get_server_info(db->conn));
 	return 0;
+}
+
+/* Binds every result column of stmt as text into values (one byte kept
+   for the terminator). */
+static int rows_bind(MYSQL_STMT *stmt, unsigned int *count_r,
+		     char values[][MR_DB_VALUE_SIZE], unsigned long *lengths,
+		     my_bool *is_null, my_bool *truncated, MYSQL_BIND *bind,
+		     struct mr_error *error)
+{
+	unsigned int count = mysql_stmt_field_count(stmt);
+
+	if (count == 0 || count > MR_DB_ROW_MAX_COLUMNS) {
+		mr_error_set(error, "statement gives %u columns (1-%u read)",
+			     count, MR_DB_ROW_MAX_COLUMNS);
+		return -1;
+	}
+	memset(bind, 0, count * sizeof(*bind));
+	memset(truncated, 0, count * sizeof(*truncated));
+	for (unsigned int i = 0; i < count; i++) {
+		bind[i].buffer_type = MYSQL_TYPE_STRING;
+		bind[i].buffer = values[i];
+		bind[i].buffer_length = MR_DB_VALUE_SIZE - 1;
+		bind[i].length = &lengths[i];
+		bind[i].is_null = &is_null[i];
+		bind[i].error = &truncated[i];
+	}
+	*count_r = count;
+	return 0;
+}
+
+int mr_db_query_rows(struct mr_db *db, unsigned int slot, const char *query,
+		     const char *const *params, unsigned int param_count,
+		     mr_db_row_callback *callback, void *context,
+		     struct mr_error *error)
+{
+	char values[MR_DB_ROW_MAX_COLUMNS][MR_DB_VALUE_SIZE];
+	const char *row[MR_DB_ROW_MAX_COLUMNS];
+	unsigned long lengths[MR_DB_ROW_MAX_COLUMNS];
+	unsigned long param_lengths[MR_DB_ROW_MAX_COLUMNS];
+	my_bool is_null[MR_DB_ROW_MAX_COLUMNS];
+	my_bool truncated[MR_DB_ROW_MAX_COLUMNS];
+	MYSQL_BIND bind[MR_DB_ROW_MAX_COLUMNS];
+	MYSQL_BIND param_bind[MR_DB_ROW_MAX_COLUMNS];
+	unsigned int id = STMT_COUNT + slot, count, errnum;
+	int fetched, ret = 0;
+	MYSQL_STMT *stmt;
+
+	if (slot >= MR_DB_CALLER_SLOTS || param_count > MR_DB_ROW_MAX_COLUMNS) {
+		mr_error_set(error, "statement slot %u or %u parameters out "
+			     "of range", slot, param_count);
+		return -1;
+	}
+	if (db->caller_queries[slot] != query) {
+		/* another text in the slot: prepare the new one */
+		if (db->statements[id] != NULL) {
+			mysql_stmt_close(db->statements[id]);
+			db->statements[id] = NULL;
+		}
+		db->caller_queries[slot] = query;
+	}
+	for (unsigned int i = 0; i < param_count; i++) {
+		param_lengths[i] = strlen(params[i]);
+		bind_param_string(&param_bind[i], params[i], &param_lengths[i]);
+	}
+	stmt = db_statement(db, id, &errnum, error);
+	if (stmt == NULL ||
+	    rows_bind(stmt, &count, values, lengths, is_null, truncated, bind,
+		      error) < 0)
+		return -1;
+	stmt = db_execute(db, id, param_count > 0 ? param_bind : NULL, bind,
+			  error);
+	if (stmt == NULL)
+		return -1;
+	/* read every row even after a failure: the connection must be left
+	   ready for the next statement */
+	while ((fetched = db_fetch(db, stmt, error)) > 0) {
+		if (ret < 0)
+			continue;
+		for (unsigned int i = 0; i < count; i++) {
+			if (truncated[i]) {
+				mr_error_set(error, "a value longer than %u "
+					     "bytes", MR_DB_VALUE_SIZE - 1);
+				truncated[i] = 0;
+				ret = -1;
+			}
+			values[i][is_null[i] ? 0 : lengths[i]] = '\0';
+			row[i] = is_null[i] ? NULL : values[i];
+		}
+		if (ret == 0)
+			ret = callback(context, count, row, error);
+	}
+	if (fetched == 0)
+		mysql_stmt_free_result(stmt);
+	return fetched < 0 ? -1 : ret;
 }
 
 #define PLAN_MAX_COLUMNS 16

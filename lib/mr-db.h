@@ -94,6 +94,24 @@ int mr_db_explain_find_address(struct mr_db *db, const char *localpart,
 			       mr_db_plan_callback *callback, void *context,
 			       struct mr_error *error);
 
+/* Read-only statements a caller brings (the legacy queries the cut-over
+   comparator runs): the text must be fixed in the program, never made from
+   input; every value is bound. Each slot holds one statement, prepared
+   once per connection; every column is read as text (NULL as a NULL
+   pointer). The callback returns 0 to go on, -1 to fail the call (its
+   reason in error). Rows stream from the server: the handle runs nothing
+   else until the call returns. */
+#define MR_DB_CALLER_SLOTS 4
+#define MR_DB_ROW_MAX_COLUMNS 8
+#define MR_DB_VALUE_SIZE 2048
+typedef int mr_db_row_callback(void *context, unsigned int count,
+			       const char *const *values,
+			       struct mr_error *error);
+int mr_db_query_rows(struct mr_db *db, unsigned int slot, const char *query,
+		     const char *const *params, unsigned int param_count,
+		     mr_db_row_callback *callback, void *context,
+		     struct mr_error *error);
+
 /* The schema version this code reads: every migration up to it applied. */
 #define MR_DB_SCHEMA_VERSION 8
 
