@@ -1,7 +1,7 @@
 """Two database hosts (issue 14): a first host that hangs (accepts TCP,
-never answers) or dies, a second that answers. The second is a server of
-its own loaded with the same fixtures (what a replica holds; replication
-itself is MariaDB's business, not the client's). Only loopback.
+never answers) or dies, a second that answers: a server of its own loaded
+with the same fixtures, and, in the last test, a real replica of the
+first (MariaDB replication between two private servers). Only loopback.
 
 One-process-per-request programs remember a failed host in the state
 file; the Dovecot module in memory; both log each failure with host:port
@@ -218,3 +218,80 @@ def test_worker_fails_over_from_a_hung_host(workdir, mariadb, migrated_db, secon
     finally:
         dovecot.stop()
         primary.close()
+
+
+REPL_PASSWORD = "repl-secret-for-tests"
+
+
+def wait_for(condition, what, timeout=60):
+    deadline = time.time() + timeout
+    while not condition():
+        assert time.time() < deadline, "timed out waiting for " + what
+        time.sleep(0.2)
+
+
+@pytest.fixture(scope="module")
+def replicated(workdir):
+    """A primary with a binary log and a read-only replica of it, both on
+    loopback, replicating from an empty start; the fixtures loaded on the
+    primary only."""
+    primary = MariaDB(os.path.join(workdir, "db-primary"), extra_args=[
+        "--server-id=1", "--log-bin=" + os.path.join(workdir, "db-primary", "binlog"),
+        "--binlog-format=ROW", "--log-bin-trust-function-creators=1"])
+    replica = MariaDB(os.path.join(workdir, "db-replica"), extra_args=[
+        "--server-id=2", "--read-only=1"])
+    primary.start()
+    replica.start()
+    try:
+        primary.query("CREATE USER 'repl'@'127.0.0.1' IDENTIFIED BY %s", (REPL_PASSWORD,))
+        primary.query("GRANT REPLICATION SLAVE ON *.* TO 'repl'@'127.0.0.1'")
+        log_file, position = primary.query("SHOW MASTER STATUS")[0][:2]
+        replica.query("CHANGE MASTER TO MASTER_HOST='127.0.0.1', MASTER_PORT=%d, "
+                      "MASTER_USER='repl', MASTER_PASSWORD='%s', MASTER_LOG_FILE='%s', "
+                      "MASTER_LOG_POS=%d" % (primary.port, REPL_PASSWORD, log_file, position))
+        replica.query("START SLAVE")
+        fixtures.load_migrated(primary, DB)
+        version = len(fixtures.migrations("up"))
+        wait_for(lambda: replica.query(
+            "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = %s"
+            " AND table_name = 'mailroute_schema_version'", (DB,))[0][0] == 1 and
+            replica.query("SELECT MAX(version) FROM %s.mailroute_schema_version" % DB)[0][0]
+            == version, "the replica to catch up")
+        yield primary, replica
+    finally:
+        replica.stop()
+        primary.stop()
+
+
+def test_replica_takes_over_with_the_primary_s_latest_data(workdir, replicated):
+    """A password changed on the primary reaches the replica; the primary
+    stops; every lookup and login is answered by the replica with the new
+    data, none fails; the primary starts again and is used again."""
+    primary, replica = replicated
+    state = os.path.join(workdir, "replica.state")
+    config = write_config(workdir, "replicated", primary, [primary.port, replica.port],
+                          db_retry_interval="60", db_host_state_file=state)
+    new_password = "changed on the primary"
+    new_hash = fixtures.django_hashers().make_password(new_password, hasher="pbkdf2_sha256")
+    john = "SELECT password FROM auth_user WHERE username = 'john@example.com'"
+    primary.query("UPDATE auth_user SET password = %s WHERE username = 'john@example.com'",
+                  (new_hash,), db=DB)
+    wait_for(lambda: replica.query(john, db=DB)[0][0] == new_hash, "the change on the replica")
+    primary.stop()
+    try:
+        for run in range(3):
+            out = lookup(config)
+            assert out.returncode == 0, out
+            login = checkpassword.run(config, "john@example.com", new_password)
+            assert login.status == 0, login
+            old = checkpassword.run(config, "john@example.com", pw("john@example.com"))
+            assert old.status == 1, old  # the replica has the change
+        with open(state) as f:
+            assert "127.0.0.1 %d " % primary.port in f.read()
+    finally:
+        primary.start()
+    with open(state, "w") as f:  # the retry interval is over
+        f.write("127.0.0.1 %d %d\n" % (primary.port, int(time.time()) - 1))
+    back = lookup(config)
+    assert back.returncode == 0 and "database host 127.0.0.1:%d is back" % primary.port \
+        in back.stderr, back

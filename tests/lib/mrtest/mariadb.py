@@ -28,7 +28,7 @@ def _find(*names):
 
 
 class MariaDB:
-    def __init__(self, root, buffer_pool="64M", tls="self-signed"):
+    def __init__(self, root, buffer_pool="64M", tls="self-signed", extra_args=()):
         """buffer_pool: InnoDB's cache; small for tests, sized to the data
         for benchmarks (production holds its working set in memory).
         tls: "self-signed" (a certificate of its own for 127.0.0.1, its
@@ -37,6 +37,8 @@ class MariaDB:
         self.root = root
         self.buffer_pool = buffer_pool
         self.tls = tls
+        # server options a test adds (replication: server id, binary log)
+        self.extra_args = list(extra_args)
         self.datadir = os.path.join(root, "data")
         self.socket = os.path.join(root, "mysqld.sock")
         self.port = free_port()
@@ -85,7 +87,7 @@ class MariaDB:
              "--pid-file=" + os.path.join(self.root, "mysqld.pid"), "--tmpdir=" + tmpdir,
              "--skip-name-resolve", "--innodb-buffer-pool-size=" + self.buffer_pool,
              "--innodb-flush-log-at-trx-commit=2", "--log-error=" + self.log_path]
-            + tls_options,
+            + tls_options + self.extra_args,
             stdout=log, stderr=log)
         deadline = time.time() + timeout
         while time.time() < deadline:
