@@ -5,7 +5,6 @@
    category: one the project intends (SPEC 3-4) or unexpected. */
 
 #include "compare-legacy.h"
-#include "mr-admission.h"
 #include "mr-dovecot-fields.h"
 #include "mr-password.h"
 #include "mr-resolve.h"
@@ -199,41 +198,33 @@ static enum category login_refusal(const struct comparison *cmp,
 /* A login with the right password: does it succeed, and as whom. The new
    side also needs a mail path (the module fails the login without one). */
 static void compare_login(struct comparison *cmp, const char *address,
-			  const struct legacy_passdb *legacy)
+			  const struct legacy_passdb *legacy,
+			  enum mr_db_result found, const struct mr_match *match)
 {
 	bool legacy_login = legacy->found &&
 		hash_verifies(cmp->config, legacy->password);
 	struct mr_userdb_fields fields;
-	struct mr_match match;
 	struct mr_error error;
-	enum mr_db_result found;
 	bool new_login = false;
 
-	found = mr_resolve_login(cmp->db, address, &match, &error);
-	if (found == MR_DB_FAILED && strstr(error.message, "data error") == NULL) {
-		cmp->failed = true;
-		cmp->error = error;
-		return;
-	}
-	if (found == MR_DB_FOUND && mr_account_may_login(&match.account) &&
-	    hash_verifies(cmp->config, match.account.password) &&
-	    mr_userdb_fields_build(cmp->config, &match.account, &fields,
+	if (found == MR_DB_FOUND && mr_account_may_login(&match->account) &&
+	    hash_verifies(cmp->config, match->account.password) &&
+	    mr_userdb_fields_build(cmp->config, &match->account, &fields,
 				   &error) == 0) {
 		new_login = true;
 		mr_userdb_fields_free(&fields);
 	}
 	if (legacy_login && new_login &&
-	    strcmp(legacy->password, match.account.password) != 0)
+	    strcmp(legacy->password, match->account.password) != 0)
 		report(cmp, address, "login", CAT_UNEXPECTED,
 		       "one account's hash", "another account's hash");
 	else if (legacy_login && !new_login)
 		report(cmp, address, "login",
-		       login_refusal(cmp, found, &match.account),
+		       login_refusal(cmp, found, &match->account),
 		       "accepts the password", "refuses");
 	else if (!legacy_login && new_login)
 		report(cmp, address, "login", CAT_UNEXPECTED, "refuses",
 		       "accepts the password");
-	mr_account_wipe(&match.account);
 }
 
 static const char *field_value(const struct mr_dovecot_fields *fields,
@@ -298,50 +289,40 @@ static void compare_fields(struct comparison *cmp, const char *address,
 }
 
 static void compare_userdb(struct comparison *cmp, const char *address,
-			   const struct legacy_userdb *legacy)
+			   const struct legacy_userdb *legacy,
+			   enum mr_db_result found, const struct mr_match *match)
 {
 	struct mr_userdb_fields fields;
 	struct mr_dovecot_fields dovecot;
-	struct mr_match match;
-	struct mr_error error;
-	enum mr_db_result found;
 
-	found = mr_admission_recipient(cmp->db, cmp->config, address, &match,
-				       &error);
 	if (found == MR_DB_FAILED) {
-		if (strstr(error.message, "data error") == NULL) {
-			cmp->failed = true;
-			cmp->error = error;
-		} else if (legacy->rows > 0) {
+		if (legacy->rows > 0)
 			report(cmp, address, "user", CAT_TWO_ACCOUNTS,
 			       legacy->home, "refused");
-		}
 		return;
 	}
-	if (found == MR_DB_NOT_FOUND) {
+	if (found == MR_DB_NOT_FOUND ||
+	    !mr_account_may_receive(&match->account)) {
 		if (legacy->rows > 0)
 			report(cmp, address, "user", CAT_UNEXPECTED,
 			       legacy->home, "unknown");
-		mr_account_wipe(&match.account);
 		return;
 	}
-	if (new_userdb_fields(cmp, &match.account, &fields, &dovecot) < 0) {
+	if (new_userdb_fields(cmp, &match->account, &fields, &dovecot) < 0) {
 		if (!cmp->failed)
 			report(cmp, address, "user", legacy->rows > 0 ?
 			       CAT_UNSAFE_PATH : CAT_UNEXPECTED,
 			       legacy->rows > 0 ? legacy->home : "unknown",
 			       "refused");
-		mr_account_wipe(&match.account);
 		return;
 	}
 	if (legacy->rows == 0)
 		report(cmp, address, "user", CAT_UNEXPECTED, "unknown",
 		       field_value(&dovecot, "home"));
 	else
-		compare_fields(cmp, address, legacy, &match.account, &dovecot);
+		compare_fields(cmp, address, legacy, &match->account, &dovecot);
 	mr_dovecot_fields_free(&dovecot);
 	mr_userdb_fields_free(&fields);
-	mr_account_wipe(&match.account);
 }
 
 /* One address of the login view: both answers, compared. */
@@ -356,6 +337,9 @@ static int compare_address(void *context, unsigned int count,
 	struct legacy_userdb userdb;
 	struct legacy_passdb passdb;
 	char address[2 * MR_NAME_SIZE];
+	struct mr_error lookup_error;
+	enum mr_db_result found;
+	struct mr_match match;
 
 	if (count < 2 || localpart == NULL || domain == NULL)
 		return 0;
@@ -370,9 +354,20 @@ static int compare_address(void *context, unsigned int count,
 			     userdb_params, MR_N_ELEMENTS(userdb_params),
 			     legacy_userdb_row, &userdb, error) < 0)
 		return -1;
-	compare_login(cmp, address, &passdb);
-	if (!cmp->failed)
-		compare_userdb(cmp, address, &userdb);
+	/* An address of the view is its own exact match: the login rule
+	   (exact localpart only) and the recipient rule (exact first) find
+	   the same account, so one lookup answers both. */
+	found = mr_resolve_recipient(cmp->db, cmp->config->recipient_delimiter,
+				     address, &match, &lookup_error);
+	if (found == MR_DB_FAILED &&
+	    strstr(lookup_error.message, "data error") == NULL) {
+		cmp->failed = true;
+		cmp->error = lookup_error;
+	} else {
+		compare_login(cmp, address, &passdb, found, &match);
+		compare_userdb(cmp, address, &userdb, found, &match);
+	}
+	mr_account_wipe(&match.account);
 	sodium_memzero(&passdb, sizeof(passdb));
 	if (cmp->failed) {
 		*error = cmp->error;
