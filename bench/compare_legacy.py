@@ -22,6 +22,8 @@ from mrtest.paths import ADMIN_CLI  # noqa: E402
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--accounts", type=int, default=1_000_000)
+    parser.add_argument("--jobs", type=int, nargs="+", default=[1, 2],
+                        help="worker counts to time, each over every address")
     args = parser.parse_args()
     root = tempfile.mkdtemp(prefix="mailroute-cmpbench-")
     server = MariaDB(os.path.join(root, "db"), buffer_pool="1G")
@@ -33,15 +35,16 @@ def main():
                 code, _, err = server.run_file(path, DB)
                 assert code == 0, err
         config = fixtures.write_config(os.path.join(root, "bench.conf"), server, DB)
-        start = time.monotonic()
-        out = subprocess.run([ADMIN_CLI, "-c", config, "compare-legacy"],
-                             capture_output=True, text=True)
-        took = time.monotonic() - start
-        summary = [line for line in out.stdout.splitlines() if line.startswith("#")]
-        print("\n".join(summary))
-        addresses = int(summary[0].split()[1])
-        print("exit %d; %.0f s for %d addresses, %.0f addresses/s"
-              % (out.returncode, took, addresses, addresses / took))
+        for jobs in args.jobs:
+            start = time.monotonic()
+            out = subprocess.run([ADMIN_CLI, "-c", config, "compare-legacy", str(jobs)],
+                                 capture_output=True, text=True)
+            took = time.monotonic() - start
+            summary = [line for line in out.stdout.splitlines() if line.startswith("#")]
+            print("\n".join(summary))
+            addresses = int(summary[0].split()[1])
+            print("jobs %d: exit %d; %.0f s for %d addresses, %.0f addresses/s"
+                  % (jobs, out.returncode, took, addresses, addresses / took), flush=True)
     finally:
         server.stop()
         subprocess.run(["rm", "-rf", root])
