@@ -39,6 +39,20 @@ def write_config(workdir, name, server, ports, **extra):
         db_connect_timeout="1", **extra)
 
 
+def module_dovecot(workdir, name, server, ports, extra_config="", **settings):
+    """A started Dovecot with the module over the given db_hosts ports."""
+    root = os.path.join(workdir, "dovecot-" + name)
+    os.makedirs(root)
+    os.chmod(root, 0o755)
+    install_auth_modules()
+    config = write_config(workdir, name + "-module", server, ports,
+                          mail_root=os.path.join(root, "mail"),
+                          index_root=os.path.join(root, "index"), **settings)
+    dovecot = Dovecot(os.path.join(root, "dovecot"), module_auth(config) + extra_config)
+    dovecot.start()
+    return dovecot
+
+
 def lookup(config, address="john@example.com"):
     return subprocess.run([ADMIN_CLI, "-c", config, "lookup", address],
                           capture_output=True, text=True)
@@ -133,14 +147,6 @@ def test_worker_fails_over_and_returns(workdir, mariadb, migrated_db, second_ser
     comes back, after the retry interval the worker returns to it."""
     primary = relay.Relay(mariadb.port)
     port = primary.port
-    root = os.path.join(workdir, "dovecot-failover")
-    os.makedirs(root)
-    os.chmod(root, 0o755)
-    install_auth_modules()
-    config = write_config(workdir, "failover-module", mariadb, [port, second_server.port],
-                          db_retry_interval="1",
-                          mail_root=os.path.join(root, "mail"),
-                          index_root=os.path.join(root, "index"))
     # every lookup's end is an event a metric can count
     metric = """
 metric mailroute_lookups {
@@ -148,9 +154,8 @@ metric mailroute_lookups {
   fields = duration_usecs
 }
 """
-    dovecot = Dovecot(os.path.join(root, "dovecot"), module_auth(config) + metric)
-    dovecot.start()
-
+    dovecot = module_dovecot(workdir, "failover", mariadb, [port, second_server.port],
+                             extra_config=metric, db_retry_interval="1")
     lookups = iter(range(1000))
 
     def user_ok():
@@ -192,16 +197,8 @@ def test_worker_fails_over_from_a_hung_host(workdir, mariadb, migrated_db, secon
     connection, which waits db_connect_timeout, and is answered by the
     second host; the next requests skip the hung host."""
     primary = relay.Relay(mariadb.port)
-    root = os.path.join(workdir, "dovecot-hang")
-    os.makedirs(root)
-    os.chmod(root, 0o755)
-    install_auth_modules()
-    config = write_config(workdir, "hang-module", mariadb, [primary.port, second_server.port],
-                          db_read_timeout="1", db_retry_interval="60",
-                          mail_root=os.path.join(root, "mail"),
-                          index_root=os.path.join(root, "index"))
-    dovecot = Dovecot(os.path.join(root, "dovecot"), module_auth(config))
-    dovecot.start()
+    dovecot = module_dovecot(workdir, "hang", mariadb, [primary.port, second_server.port],
+                             db_read_timeout="1", db_retry_interval="60")
     try:
         def user(n):
             return dovecot.doveadm("user", "zero+%d@quota0.com" % n)
@@ -295,3 +292,47 @@ def test_replica_takes_over_with_the_primary_s_latest_data(workdir, replicated):
     back = lookup(config)
     assert back.returncode == 0 and "database host 127.0.0.1:%d is back" % primary.port \
         in back.stderr, back
+
+
+def test_worker_fails_over_under_load(workdir, mariadb, migrated_db, second_server):
+    """Four clients look users up without pause through Dovecot (the
+    module's auth workers) while the first host dies under them: no
+    lookup fails beyond the ones in flight at that moment, none is
+    answered "unknown user", and every lookup after it succeeds."""
+    import threading
+    primary = relay.Relay(mariadb.port)
+    dovecot = module_dovecot(workdir, "load", mariadb, [primary.port, second_server.port],
+                             db_retry_interval="60")
+    results = []  # (after the kill, exit status)
+    killed = threading.Event()
+    stop = threading.Event()
+
+    def client(n):
+        i = 0
+        while not stop.is_set():
+            after = killed.is_set()
+            out = dovecot.doveadm("user", "john+c%d-%d@example.net" % (n, i))
+            results.append((after, out.returncode))
+            i += 1
+    threads = [threading.Thread(target=client, args=(n,)) for n in range(4)]
+    try:
+        for t in threads:
+            t.start()
+        wait_for(lambda: len(results) >= 20, "lookups before the kill")
+        primary.close()
+        killed.set()
+        count = len(results)
+        wait_for(lambda: len(results) >= count + 40, "lookups after the kill")
+        stop.set()
+        for t in threads:
+            t.join()
+    finally:
+        stop.set()
+        dovecot.stop()
+        primary.close()
+    failed = [status for _, status in results if status != 0]
+    print("%d lookups, %d after the kill, %d failed" % (
+        len(results), sum(1 for after, _ in results if after), len(failed)))
+    assert len(failed) <= len(threads), failed  # at most the ones in flight
+    assert all(status == 0 for after, status in results[-20:]), results[-20:]
+    assert 67 not in failed  # EX_NOUSER: never "unknown user"
