@@ -176,51 +176,38 @@ static bool hash_verifies(const struct mr_config *config, const char *stored)
 }
 
 /* Why the new rules refuse a login the legacy query let in. */
-static enum category login_refusal(const struct comparison *cmp,
-				   enum mr_db_result found,
-				   const struct mr_account *account)
+static enum category login_refusal(enum mr_db_result found,
+				   const struct mr_account *account,
+				   bool has_path)
 {
-	struct mr_userdb_fields fields;
-	struct mr_error error;
-
 	if (found == MR_DB_FAILED)
 		return CAT_TWO_ACCOUNTS;
 	if (found != MR_DB_FOUND)
 		return CAT_UNEXPECTED;
 	if (!account->is_active && mr_account_may_receive(account))
 		return CAT_INACTIVE;
-	if (mr_userdb_fields_build(cmp->config, account, &fields, &error) < 0)
-		return CAT_UNSAFE_PATH;
-	mr_userdb_fields_free(&fields);
-	return CAT_UNEXPECTED;
+	return has_path ? CAT_UNEXPECTED : CAT_UNSAFE_PATH;
 }
 
 /* A login with the right password: does it succeed, and as whom. The new
    side also needs a mail path (the module fails the login without one). */
 static void compare_login(struct comparison *cmp, const char *address,
 			  const struct legacy_passdb *legacy,
-			  enum mr_db_result found, const struct mr_match *match)
+			  enum mr_db_result found, const struct mr_match *match,
+			  bool has_path)
 {
 	bool legacy_login = legacy->found &&
 		hash_verifies(cmp->config, legacy->password);
-	struct mr_userdb_fields fields;
-	struct mr_error error;
-	bool new_login = false;
-
-	if (found == MR_DB_FOUND && mr_account_may_login(&match->account) &&
-	    hash_verifies(cmp->config, match->account.password) &&
-	    mr_userdb_fields_build(cmp->config, &match->account, &fields,
-				   &error) == 0) {
-		new_login = true;
-		mr_userdb_fields_free(&fields);
-	}
+	bool new_login = found == MR_DB_FOUND && has_path &&
+		mr_account_may_login(&match->account) &&
+		hash_verifies(cmp->config, match->account.password);
 	if (legacy_login && new_login &&
 	    strcmp(legacy->password, match->account.password) != 0)
 		report(cmp, address, "login", CAT_UNEXPECTED,
 		       "one account's hash", "another account's hash");
 	else if (legacy_login && !new_login)
 		report(cmp, address, "login",
-		       login_refusal(cmp, found, &match->account),
+		       login_refusal(found, &match->account, has_path),
 		       "accepts the password", "refuses");
 	else if (!legacy_login && new_login)
 		report(cmp, address, "login", CAT_UNEXPECTED, "refuses",
@@ -235,25 +222,6 @@ static const char *field_value(const struct mr_dovecot_fields *fields,
 			return fields->list[i].value;
 	}
 	return "";
-}
-
-/* The userdb fields of a found account; -1: no path can be made. */
-static int new_userdb_fields(struct comparison *cmp,
-			     const struct mr_account *account,
-			     struct mr_userdb_fields *fields,
-			     struct mr_dovecot_fields *dovecot)
-{
-	struct mr_error error;
-
-	if (mr_userdb_fields_build(cmp->config, account, fields, &error) < 0)
-		return -1;
-	if (mr_dovecot_fields_make(cmp->config, fields, dovecot, &error) < 0) {
-		mr_userdb_fields_free(fields);
-		cmp->failed = true;
-		cmp->error = error;
-		return -1;
-	}
-	return 0;
 }
 
 static void compare_fields(struct comparison *cmp, const char *address,
@@ -288,12 +256,15 @@ static void compare_fields(struct comparison *cmp, const char *address,
 		report(cmp, address, "acl_groups", CAT_ACL_GROUPS, "", acl);
 }
 
+/* fields: the account's, NULL when no mail path can be made of its
+   names. */
 static void compare_userdb(struct comparison *cmp, const char *address,
 			   const struct legacy_userdb *legacy,
-			   enum mr_db_result found, const struct mr_match *match)
+			   enum mr_db_result found, const struct mr_match *match,
+			   const struct mr_userdb_fields *fields)
 {
-	struct mr_userdb_fields fields;
 	struct mr_dovecot_fields dovecot;
+	struct mr_error error;
 
 	if (found == MR_DB_FAILED) {
 		if (legacy->rows > 0)
@@ -308,12 +279,15 @@ static void compare_userdb(struct comparison *cmp, const char *address,
 			       legacy->home, "unknown");
 		return;
 	}
-	if (new_userdb_fields(cmp, &match->account, &fields, &dovecot) < 0) {
-		if (!cmp->failed)
-			report(cmp, address, "user", legacy->rows > 0 ?
-			       CAT_UNSAFE_PATH : CAT_UNEXPECTED,
-			       legacy->rows > 0 ? legacy->home : "unknown",
-			       "refused");
+	if (fields == NULL) {
+		report(cmp, address, "user", legacy->rows > 0 ?
+		       CAT_UNSAFE_PATH : CAT_UNEXPECTED,
+		       legacy->rows > 0 ? legacy->home : "unknown", "refused");
+		return;
+	}
+	if (mr_dovecot_fields_make(cmp->config, fields, &dovecot, &error) < 0) {
+		cmp->failed = true;
+		cmp->error = error;
 		return;
 	}
 	if (legacy->rows == 0)
@@ -322,7 +296,6 @@ static void compare_userdb(struct comparison *cmp, const char *address,
 	else
 		compare_fields(cmp, address, legacy, &match->account, &dovecot);
 	mr_dovecot_fields_free(&dovecot);
-	mr_userdb_fields_free(&fields);
 }
 
 /* One address of the login view: both answers, compared. */
@@ -338,8 +311,10 @@ static int compare_address(void *context, unsigned int count,
 	struct legacy_passdb passdb;
 	char address[2 * MR_NAME_SIZE];
 	struct mr_error lookup_error;
+	struct mr_userdb_fields fields;
 	enum mr_db_result found;
 	struct mr_match match;
+	bool has_path;
 
 	if (count < 2 || localpart == NULL || domain == NULL)
 		return 0;
@@ -364,8 +339,16 @@ static int compare_address(void *context, unsigned int count,
 		cmp->failed = true;
 		cmp->error = lookup_error;
 	} else {
-		compare_login(cmp, address, &passdb, found, &match);
-		compare_userdb(cmp, address, &userdb, found, &match);
+		/* the mail path decides both a login and a delivery: built
+		   once */
+		has_path = found == MR_DB_FOUND &&
+			mr_userdb_fields_build(cmp->config, &match.account,
+					       &fields, &lookup_error) == 0;
+		compare_login(cmp, address, &passdb, found, &match, has_path);
+		compare_userdb(cmp, address, &userdb, found, &match,
+			       has_path ? &fields : NULL);
+		if (has_path)
+			mr_userdb_fields_free(&fields);
 	}
 	mr_account_wipe(&match.account);
 	sodium_memzero(&passdb, sizeof(passdb));
