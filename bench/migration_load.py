@@ -58,17 +58,9 @@ def load(server, accounts):
         " quota_mb) SELECT seq, seq %% 3 <> 0, seq %% 3 = 0, IF(seq %% 3 = 0, 30, NULL),"
         " IF(seq %% 3 = 1, 2048, NULL) FROM seq_1_to_%d" % domains,
     ] + scale.address_statements(accounts)
-    conn = server.connect(DB)
-    try:
-        cur = conn.cursor()
-        cur.execute("SET SESSION unique_checks = 0, foreign_key_checks = 0")
-        for sql in statements:
-            cur.execute(sql)
-        cur.execute("ANALYZE TABLE amavisd_policy, amavisd_domain, amavisd_emailaccount,"
-                    " amavisd_localpartalias, amavisd_domainalias, temporary_hosted")
-        cur.fetchall()
-    finally:
-        conn.close()
+    scale.run_bulk(server, DB, statements)
+    server.query("ANALYZE TABLE amavisd_policy, amavisd_domain, amavisd_emailaccount,"
+                 " amavisd_localpartalias, amavisd_domainalias, temporary_hosted", db=DB)
 
 
 class Load:

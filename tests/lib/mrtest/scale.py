@@ -73,6 +73,18 @@ def address_statements(accounts):
     ]
 
 
+def run_bulk(server, db, statements):
+    """Bulk inserts on one connection, without per-row key checks."""
+    conn = server.connect(db)
+    try:
+        cur = conn.cursor()
+        cur.execute("SET SESSION unique_checks = 0, foreign_key_checks = 0")
+        for sql in statements:
+            cur.execute(sql)
+    finally:
+        conn.close()
+
+
 def load(server, db, accounts=1_000_000):
     domains = accounts // ACCOUNTS_PER_DOMAIN
     server.create_database(db)
@@ -91,14 +103,7 @@ def load(server, db, accounts=1_000_000):
         " SELECT seq, LPAD(seq, 32, '0'), seq, CONCAT('user', seq), IF(seq %% 7 = 0, 4, 5)"
         " FROM seq_1_to_%d" % accounts,
     ] + address_statements(accounts)
-    conn = server.connect(db)
-    try:
-        cur = conn.cursor()
-        cur.execute("SET SESSION unique_checks = 0, foreign_key_checks = 0")
-        for sql in statements:
-            cur.execute(sql)
-    finally:
-        conn.close()
+    run_bulk(server, db, statements)
     fixtures.migrate(server, db, "up")
     # the settings go in once migration 0001 has added their columns
     for policy, values in POLICIES.items():
