@@ -38,23 +38,51 @@ static bool add_field(struct mr_dovecot_fields *dovecot, const char *name,
 	return true;
 }
 
-int mr_dovecot_fields_make(const struct mr_config *config,
-			   const struct mr_userdb_fields *fields,
-			   struct mr_dovecot_fields *dovecot_r,
-			   struct mr_error *error)
+/* 2.3 puts the maildir, index and layout in one mail field and the quota
+   in a quota rule; 2.4 has a setting for each. */
+static bool add_location_fields(struct mr_dovecot_fields *dovecot,
+				const struct mr_userdb_fields *fields,
+				bool dovecot24)
+{
+	if (!dovecot24) {
+		return add_field(dovecot, "mail",
+			mr_text_printf("maildir:%s:INDEX=%s:LAYOUT=fs",
+				       fields->mail_dir, fields->index_dir));
+	}
+	return add_field(dovecot, "mail_driver", strdup("maildir")) &&
+		add_field(dovecot, "mail_path", strdup(fields->mail_dir)) &&
+		add_field(dovecot, "mail_index_path",
+			  strdup(fields->index_dir)) &&
+		add_field(dovecot, "mailbox_list_layout", strdup("fs"));
+}
+
+static bool add_quota_field(struct mr_dovecot_fields *dovecot,
+			    const struct mr_userdb_fields *fields,
+			    bool dovecot24)
+{
+	if (!dovecot24) {
+		return add_field(dovecot, "quota_rule",
+				 mr_text_printf("*:storage=%luM",
+						fields->quota_mb));
+	}
+	/* 2.3's storage=0 is no limit; 2.4 spells it */
+	return add_field(dovecot, "quota_storage_size",
+			 fields->quota_mb == 0 ? strdup("unlimited") :
+			 mr_text_printf("%luM", fields->quota_mb));
+}
+
+static int fields_make(const struct mr_config *config,
+		       const struct mr_userdb_fields *fields, bool dovecot24,
+		       struct mr_dovecot_fields *dovecot_r,
+		       struct mr_error *error)
 {
 	bool ok;
 
 	memset(dovecot_r, 0, sizeof(*dovecot_r));
 	ok = add_field(dovecot_r, "home", strdup(fields->home)) &&
-		add_field(dovecot_r, "mail",
-			  mr_text_printf("maildir:%s:INDEX=%s:LAYOUT=fs",
-					 fields->mail_dir, fields->index_dir));
-	if (ok && fields->has_quota) {
-		ok = add_field(dovecot_r, "quota_rule",
-			       mr_text_printf("*:storage=%luM",
-					      fields->quota_mb));
-	}
+		add_location_fields(dovecot_r, fields, dovecot24);
+	if (ok && fields->has_quota)
+		ok = add_quota_field(dovecot_r, fields, dovecot24);
 	if (ok && fields->acl_group != NULL)
 		ok = add_field(dovecot_r, "acl_groups", strdup(fields->acl_group));
 	if (ok && fields->autoexpunge_days > 0) {
@@ -68,6 +96,22 @@ int mr_dovecot_fields_make(const struct mr_config *config,
 		return -1;
 	}
 	return 0;
+}
+
+int mr_dovecot_fields_make(const struct mr_config *config,
+			   const struct mr_userdb_fields *fields,
+			   struct mr_dovecot_fields *dovecot_r,
+			   struct mr_error *error)
+{
+	return fields_make(config, fields, false, dovecot_r, error);
+}
+
+int mr_dovecot24_fields_make(const struct mr_config *config,
+			     const struct mr_userdb_fields *fields,
+			     struct mr_dovecot_fields *dovecot_r,
+			     struct mr_error *error)
+{
+	return fields_make(config, fields, true, dovecot_r, error);
 }
 
 void mr_dovecot_fields_free(struct mr_dovecot_fields *dovecot)

@@ -5,24 +5,26 @@
 #include "mr-error.h"
 #include "mr-userdb-fields.h"
 
-/* Dovecot 2.3's userdb fields for an account's mr_userdb_fields: their
-   names and value syntax, as the checkpassword binary, the CLI and the
-   2.3 module hand them over. A Dovecot 2.4 adapter names the same values
-   its own way (mail_driver, mail_path, mail_index_path,
-   mailbox_list_layout, quota_storage_size, per-mailbox autoexpunge). */
+/* Dovecot's userdb fields for an account's mr_userdb_fields: their names
+   and value syntax in 2.3 (the checkpassword binary, the CLI and the 2.3
+   module) and in 2.4 (the 2.4 module), where userdb fields are settings. */
 
 struct mr_field {
 	const char *name;
 	char *value;
 };
 
-#define MR_DOVECOT_FIELD_MAX 5
+#define MR_DOVECOT_FIELD_MAX 8
 struct mr_dovecot_fields {
-	/* present fields in this order: home, mail
-	   (maildir:<mail_dir>:INDEX=<index_dir>:LAYOUT=fs), quota_rule
-	   (*:storage=<MB>M), acl_groups, userdb_import (TAB-separated
+	/* present fields in this order, without user:
+	   2.3: home, mail (maildir:<mail_dir>:INDEX=<index_dir>:LAYOUT=fs),
+	   quota_rule (*:storage=<MB>M), acl_groups, userdb_import;
+	   2.4: home, mail_driver (maildir), mail_path, mail_index_path,
+	   mailbox_list_layout (fs), quota_storage_size (<MB>M or unlimited),
+	   acl_groups, userdb_import.
+	   userdb_import: TAB-separated
 	   namespace/inbox/mailbox/<box>/autoexpunge=<days>d, one per
-	   continuity mailbox); without user */
+	   continuity mailbox. */
 	struct mr_field list[MR_DOVECOT_FIELD_MAX];
 	unsigned int count;
 };
@@ -32,6 +34,11 @@ int mr_dovecot_fields_make(const struct mr_config *config,
 			   const struct mr_userdb_fields *fields,
 			   struct mr_dovecot_fields *dovecot_r,
 			   struct mr_error *error);
+/* The same in Dovecot 2.4's names. */
+int mr_dovecot24_fields_make(const struct mr_config *config,
+			     const struct mr_userdb_fields *fields,
+			     struct mr_dovecot_fields *dovecot_r,
+			     struct mr_error *error);
 void mr_dovecot_fields_free(struct mr_dovecot_fields *dovecot);
 
 #endif

@@ -6,22 +6,23 @@
 #include "time-util.h"
 
 #include "mailroute-backend.h"
+#include "mailroute-dovecot.h"
 #include "mr-password.h"
 #include "mr-dovecot-fields.h"
 
 static struct mailroute_backend *backends = NULL;
 
-static const char *backend_config_path(const char *args)
+static const char *backend_config_path(const char *config_path)
 {
-	const char *path = t_str_trim(args, " \t");
+	const char *path = t_str_trim(config_path, " \t");
 
 	return path[0] != '\0' ? path : mr_config_default_path;
 }
 
 struct mailroute_backend *mailroute_backend_get(const char *driver,
-						const char *args)
+						const char *config_path)
 {
-	const char *path = backend_config_path(args);
+	const char *path = backend_config_path(config_path);
 	struct mailroute_backend *backend;
 	struct mr_error error;
 
@@ -131,7 +132,8 @@ int mailroute_export_account(struct auth_request *request,
 
 	if (mr_userdb_fields_build(config, &match->account, &fields,
 				   &error) < 0 ||
-	    mr_dovecot_fields_make(config, &fields, &dovecot, &error) < 0) {
+	    mailroute_dovecot_fields_make(config, &fields, &dovecot,
+					  &error) < 0) {
 		mr_userdb_fields_free(&fields);
 		e_error(event, "%s", error.message);
 		return -1;

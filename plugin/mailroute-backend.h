@@ -22,11 +22,11 @@ struct mailroute_backend {
 	unsigned int refcount;
 };
 
-/* Config path from the passdb/userdb args; empty args mean the built-in
-   default. Fatal (the process cannot serve anyone) if the file is
-   unreadable or invalid. */
+/* The backend of a configuration file (2.3: the passdb/userdb args, 2.4:
+   mailroute_config_file); empty means the built-in default. Fatal (the
+   process cannot serve anyone) if the file is unreadable or invalid. */
 struct mailroute_backend *mailroute_backend_get(const char *driver,
-						const char *args);
+						const char *config_path);
 void mailroute_backend_unref(struct mailroute_backend **backend);
 
 /* The handle for queries; NULL with the reason in error outside

@@ -33,12 +33,13 @@
 #include "authdb-mailroute.h"
 #include "mailroute-backend.h"
 #include "mailroute-django.h"
+#include "mailroute-dovecot.h"
 #include "mr-admission.h"
 #include "mr-password.h"
 #include "mr-verify-cache.h"
 
 /* The result depends on the login name only. */
-#define MAILROUTE_CACHE_KEY "%u"
+#define MAILROUTE_CACHE_KEY "%{user}"
 #define MAILROUTE_SCHEME "DJANGO"
 
 struct mailroute_passdb_module {
@@ -86,7 +87,7 @@ passdb_mailroute_find(struct mailroute_passdb_module *module,
 			mr_password_verify_dummy(&config->hash, password);
 		if (error.message[0] != '\0')
 			e_debug(event, "%s", error.message);
-		auth_request_log_unknown_user(request, AUTH_SUBSYS_DB);
+		mailroute_log_unknown_user(request);
 		return PASSDB_RESULT_USER_UNKNOWN;
 	case MR_DB_FOUND:
 		break;
@@ -149,8 +150,7 @@ passdb_mailroute_verify(struct mailroute_passdb_module *module,
 		break;
 	case MR_LOGIN_FAILED:
 		if (verified == MR_PASSWORD_MISMATCH)
-			auth_request_log_password_mismatch(request,
-							   AUTH_SUBSYS_DB);
+			mailroute_log_password_mismatch(request);
 		else
 			e_info(event, "%s", error.message);
 		result = PASSDB_RESULT_PASSWORD_MISMATCH;
@@ -213,8 +213,7 @@ static void mailroute_lookup_credentials(struct auth_request *request,
 		result = passdb_mailroute_accept(module, request, &match);
 	}
 	passdb_handle_credentials(result, match.account.password,
-				  module->module.default_pass_scheme,
-				  callback, request);
+				  MAILROUTE_SCHEME, callback, request);
 	mr_account_wipe(&match.account);
 }
 
@@ -243,12 +242,12 @@ static const char *passdb_mailroute_cache_key(void)
 }
 
 static struct passdb_module *
-mailroute_passdb_preinit(pool_t pool, const char *args)
+mailroute_passdb_create(pool_t pool, const char *config_path)
 {
 	struct mailroute_passdb_module *module;
 
 	module = p_new(pool, struct mailroute_passdb_module, 1);
-	module->backend = mailroute_backend_get("passdb", args);
+	module->backend = mailroute_backend_get("passdb", config_path);
 	module->verify_cache =
 		mr_verify_cache_new(module->backend->config->verify_cache_size,
 				    module->backend->config->verify_cache_ttl);
@@ -259,11 +258,17 @@ mailroute_passdb_preinit(pool_t pool, const char *args)
 	   auth start-up (authdb_mailroute_dependencies): Dovecot verifies
 	   auth cache hits with it, so it gets this file's cost caps. */
 	mailroute_django_configure(module->backend->config);
+	/* 2.4 sets these two from passdb_use_worker and
+	   passdb_default_password_scheme after preinit (defaults: yes,
+	   DJANGO) */
 	module->module.blocking = TRUE;
-	module->module.default_cache_key = passdb_mailroute_cache_key();
 	module->module.default_pass_scheme = MAILROUTE_SCHEME;
+	module->module.default_cache_key = passdb_mailroute_cache_key();
 	return &module->module;
 }
+
+MAILROUTE_PREINIT(mailroute_passdb_preinit, passdb_module,
+		  mailroute_passdb_create)
 
 static void mailroute_passdb_deinit(struct passdb_module *_module)
 {

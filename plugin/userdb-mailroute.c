@@ -28,10 +28,11 @@
 
 #include "authdb-mailroute.h"
 #include "mailroute-backend.h"
+#include "mailroute-dovecot.h"
 #include "mr-admission.h"
 #include "mr-text.h"
 
-#define MAILROUTE_CACHE_KEY "%u"
+#define MAILROUTE_CACHE_KEY "%{user}"
 
 struct mailroute_userdb_module {
 	struct userdb_module module;
@@ -79,7 +80,7 @@ userdb_mailroute_find(struct mailroute_userdb_module *module,
 	case MR_DB_NOT_FOUND:
 		if (error.message[0] != '\0')
 			e_debug(event, "%s", error.message);
-		auth_request_log_unknown_user(request, AUTH_SUBSYS_DB);
+		mailroute_log_unknown_user(request);
 		return USERDB_RESULT_USER_UNKNOWN;
 	case MR_DB_FOUND:
 		break;
@@ -183,16 +184,20 @@ static int mailroute_iterate_deinit(struct userdb_iterate_context *_ctx)
 }
 
 static struct userdb_module *
-mailroute_userdb_preinit(pool_t pool, const char *args)
+mailroute_userdb_create(pool_t pool, const char *config_path)
 {
 	struct mailroute_userdb_module *module;
 
 	module = p_new(pool, struct mailroute_userdb_module, 1);
-	module->backend = mailroute_backend_get("userdb", args);
+	module->backend = mailroute_backend_get("userdb", config_path);
+	/* 2.4 sets it from userdb_use_worker after preinit (default yes) */
 	module->module.blocking = TRUE;
 	module->module.default_cache_key = MAILROUTE_CACHE_KEY;
 	return &module->module;
 }
+
+MAILROUTE_PREINIT(mailroute_userdb_preinit, userdb_module,
+		  mailroute_userdb_create)
 
 static void mailroute_userdb_deinit(struct userdb_module *_module)
 {

@@ -1,5 +1,6 @@
-"""A real Dovecot 2.3 with the shipped conf.d: the mailroute auth module,
-and the same fixtures through the stock-SQL alternative. IMAP and POP3
+"""A real Dovecot with the shipped conf.d: the mailroute auth module, and
+on 2.3 the same fixtures through the stock-SQL alternative (whose include
+is 2.3 syntax). IMAP and POP3
 logins, LMTP deliveries, doveadm user/quota/-A, autoexpunge, and the
 database going away under a running Dovecot."""
 import imaplib
@@ -14,10 +15,10 @@ import pytest
 
 from mrtest import fixtures
 from mrtest.dovecot import (IMAP, POP3, Dovecot, dovecot_version, install_auth_modules,
-                            module_auth, sql_auth)
+                            is_dovecot_24, module_auth, sql_auth)
 
 pw = fixtures.fixture_password
-MODES = ["module", "sql"]
+MODES = ["module"] if is_dovecot_24() else ["module", "sql"]
 
 
 class MailHost:
@@ -311,8 +312,16 @@ def test_doveadm_user(host, recipient, user, expected):
     localpart, domain = user.rsplit("@", 1)
     home = os.path.dirname(host.maildir(domain, localpart))
     assert fields["home"] == home
-    assert fields["mail"] == "maildir:%s/mail:INDEX=%s:LAYOUT=fs" % (
-        home, home.replace(host.mail_root, os.path.join(host.root, "mailindices")))
+    index = home.replace(host.mail_root, os.path.join(host.root, "mailindices"))
+    if is_dovecot_24():
+        # the same values as 2.4's settings
+        assert (fields["mail_driver"], fields["mail_path"], fields["mail_index_path"],
+                fields["mailbox_list_layout"]) == ("maildir", home + "/mail", index, "fs"), fields
+        expected = {("quota_storage_size" if key == "quota_rule" else key):
+                    (value.replace("*:storage=", "") if key == "quota_rule" else value)
+                    for key, value in expected.items()}
+    else:
+        assert fields["mail"] == "maildir:%s/mail:INDEX=%s:LAYOUT=fs" % (home, index)
     for key, value in expected.items():
         assert fields[key] == value, (key, fields)
     if user == "both@both.net":
@@ -452,7 +461,10 @@ def test_auth_cache_serves_a_repeated_login(host):
         assert imap_login(host, "johnny@example.com", pw("john@example.com"))[0]
         status, output = auth_test(host, "johnny@example.com", pw("john@example.com"))
         assert status == 0 and "user=john@example.com" in output, output
-    hits = re.search(r"\(johnny@example\.com,[^)]*\): cache hit", host.log())
+    # 2.3: "mailroute(johnny@example.com,...): cache hit",
+    # 2.4: "auth(johnny@example.com,...)[<id>]: Debug: mailroute: cache hit"
+    hits = re.search(r"\(johnny@example\.com,[^)]*\)(<[^>]*>)?(: Debug: mailroute)?: cache hit",
+                     host.log())
     if dovecot_version() < (2, 3, 18):
         # the module turns its cache off; the stock include is told to
         if host.mode == "module":
@@ -470,7 +482,10 @@ def test_debug_log_names_the_matched_rule(host):
         pytest.skip("the rule is the module's own log line")
     status, _ = doveadm_user(host, "johnny+rule@example.net")
     assert status == 0
-    assert re.search(r"mailroute\(johnny\+rule@example\.net[^)]*\): "
+    # 2.3: "mailroute(johnny+rule@...): matched", 2.4: "auth-worker(johnny+rule@...)<pid>:
+    # request [n]: Debug: mailroute: matched"
+    assert re.search(r"(mailroute\(johnny\+rule@example\.net[^)]*\)|"
+                     r"auth-worker\(johnny\+rule@example\.net\).*Debug: mailroute): "
                      r"matched account \d+ \(localpart cut at '\+'", host.log())
 
 

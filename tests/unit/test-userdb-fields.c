@@ -182,6 +182,57 @@ START_TEST(continuity)
 }
 END_TEST
 
+/* Dovecot 2.4 gets the same values as settings: the maildir, index and
+   layout of 2.3's mail field one by one, the quota as a size, the
+   continuity fields as in 2.3. */
+START_TEST(dovecot24_names)
+{
+	struct mr_account account = account_new("john", "example.com");
+	struct mr_error error = { "" };
+	struct mr_userdb_fields fields;
+	struct mr_dovecot_fields dovecot;
+	static const char *const names[] = {
+		"home", "mail_driver", "mail_path", "mail_index_path",
+		"mailbox_list_layout", "quota_storage_size", "acl_groups",
+		"userdb_import"
+	};
+	static const char *const values[] = {
+		"/data/mailstorage/e/x/example.com/j/john", "maildir",
+		"/data/mailstorage/e/x/example.com/j/john/mail",
+		"/data/mailindices/e/x/example.com/j/john", "fs", "2048M",
+		"continuity", NULL
+	};
+
+	account.hosted = false;
+	account.continuity = true;
+	account.has_storage_days = true;
+	account.storage_days = 7;
+	account.has_quota = true;
+	account.quota_mb = 2048;
+	ck_assert_int_eq(mr_userdb_fields_build(unit_config, &account, &fields,
+						&error), 0);
+	ck_assert_int_eq(mr_dovecot24_fields_make(unit_config, &fields,
+						  &dovecot, &error), 0);
+	ck_assert_uint_eq(dovecot.count, MR_DOVECOT_FIELD_MAX);
+	for (unsigned int i = 0; i < dovecot.count; i++) {
+		ck_assert_str_eq(dovecot.list[i].name, names[i]);
+		if (values[i] != NULL)
+			ck_assert_str_eq(dovecot.list[i].value, values[i]);
+	}
+	ck_assert_ptr_nonnull(strstr(dovecot.list[7].value,
+		"namespace/inbox/mailbox/Quarantine.Spam/autoexpunge=7d\t"));
+	mr_dovecot_fields_free(&dovecot);
+
+	/* 0 MB is no limit, which 2.4 spells */
+	fields.quota_mb = 0;
+	ck_assert_int_eq(mr_dovecot24_fields_make(unit_config, &fields,
+						  &dovecot, &error), 0);
+	ck_assert_str_eq(dovecot.list[5].value, "unlimited");
+	mr_dovecot_fields_free(&dovecot);
+	mr_userdb_fields_free(&fields);
+}
+END_TEST
+
 /* Dovecot refuses an autoexpunge interval over UINT_MAX seconds, after
    the login succeeded: such a row is malformed, named by account. A
    hosted account ignores its days and stays usable. */
@@ -226,6 +277,7 @@ Suite *userdb_fields_suite(void)
 	tcase_add_test(tc, quota_rule);
 	tcase_add_test(tc, continuity);
 	tcase_add_test(tc, storage_days_dovecot_cannot_take);
+	tcase_add_test(tc, dovecot24_names);
 	suite_add_tcase(suite, tc);
 	return suite;
 }

@@ -1,11 +1,13 @@
-"""A private Dovecot 2.3 (Debian's dovecot-core) in a temporary directory:
-own base_dir, loopback ports, a vmail user the harness creates, the
-mailroute passdb/userdb of the caller's choice."""
+"""A private Dovecot 2.3 or 2.4 (Debian's dovecot-core) in a temporary
+directory: own base_dir, loopback ports, a vmail user the harness creates,
+the mailroute passdb/userdb of the caller's choice, in the syntax of the
+installed version with that version's shipped conf.d."""
 import grp
 import imaplib
 import os
 import poplib
 import pwd
+import re
 import shutil
 import socket
 import subprocess
@@ -43,72 +45,15 @@ class Dovecot:
     def write_config(self):
         os.makedirs(self.base_dir, exist_ok=True)
         shutil.copy(conf_path("dovecot-acl"), self.acl_path)
-        config = """
-base_dir = {base_dir}
-state_dir = {root}/state
-instance_name = mailroute-test-{imap_port}
-log_path = {log}
-info_log_path = {log}
-debug_log_path = {log}
-protocols = imap pop3 lmtp
-listen = 127.0.0.1
-ssl = no
-disable_plaintext_auth = no
-auth_mechanisms = plain login
-auth_verbose = yes
-# tests fail many logins on purpose (the auth penalty is per source
-# address: see client_address())
-auth_failure_delay = 0
-auth_debug = yes
-mail_uid = {uid}
-mail_gid = {gid}
-first_valid_uid = {uid}
-last_valid_uid = {uid}
-namespace inbox {{
-  inbox = yes
-  separator = /
-}}
-{mail}
-service imap-login {{
-  inet_listener imap {{
-    address = 127.0.0.1
-    port = {imap_port}
-  }}
-  inet_listener imaps {{
-    port = 0
-  }}
-}}
-service pop3-login {{
-  inet_listener pop3 {{
-    address = 127.0.0.1
-    port = {pop3_port}
-  }}
-  inet_listener pop3s {{
-    port = 0
-  }}
-}}
-service lmtp {{
-  inet_listener lmtp {{
-    address = 127.0.0.1
-    port = {lmtp_port}
-  }}
-}}
-service stats {{
-  unix_listener stats-reader {{
-    mode = 0600
-  }}
-  unix_listener stats-writer {{
-    mode = 0666
-  }}
-}}
-{sanitizer}
-{auth}
-""".format(base_dir=self.base_dir, root=self.root, log=self.log_path,
-           uid=self.vmail.pw_uid, gid=self.vmail.pw_gid,
-           mail=shipped_mail_config(self.acl_path), imap_port=self.imap_port, pop3_port=self.pop3_port,
-           lmtp_port=self.lmtp_port, sanitizer=sanitizer_config(), auth=self.auth_config)
         with open(self.config_path, "w") as f:
-            f.write(config)
+            f.write(BASE_CONFIG_24 if is_dovecot_24() else BASE_CONFIG_23)
+            f.write(SERVICES_CONFIG.format(
+                base_dir=self.base_dir, root=self.root, log=self.log_path,
+                uid=self.vmail.pw_uid, gid=self.vmail.pw_gid,
+                mail=shipped_mail_config(self.acl_path), imap_port=self.imap_port,
+                pop3_port=self.pop3_port, lmtp_port=self.lmtp_port,
+                sanitizer=sanitizer_config(), auth=self.auth_config,
+                listener_address="listen" if is_dovecot_24() else "address"))
 
     def start(self, timeout=30):
         self.write_config()
@@ -156,9 +101,85 @@ service stats {{
 
 
 def dovecot_version():
-    """The installed Dovecot's version, e.g. (2, 3, 19) or (2, 3, 19, 1)."""
+    """The installed Dovecot's version, e.g. (2, 3, 19), (2, 3, 19, 1) or
+    (2, 4, 1) (Debian's "2.4.1-4")."""
     out = subprocess.run(["dovecot", "--version"], capture_output=True, text=True, check=True)
-    return tuple(int(part) for part in out.stdout.split()[0].split("."))
+    release = re.match(r"[0-9.]+", out.stdout).group(0).rstrip(".")
+    return tuple(int(part) for part in release.split("."))
+
+
+def is_dovecot_24():
+    return dovecot_version() >= (2, 4)
+
+
+# What differs between 2.3's and 2.4's dovecot.conf for the harness.
+BASE_CONFIG_23 = """
+disable_plaintext_auth = no
+"""
+BASE_CONFIG_24 = """dovecot_config_version = 2.4.0
+dovecot_storage_version = 2.4.0
+auth_allow_cleartext = yes
+"""
+SERVICES_CONFIG = """
+base_dir = {base_dir}
+state_dir = {root}/state
+instance_name = mailroute-test-{imap_port}
+log_path = {log}
+info_log_path = {log}
+debug_log_path = {log}
+protocols = imap pop3 lmtp
+listen = 127.0.0.1
+ssl = no
+auth_mechanisms = plain login
+auth_verbose = yes
+auth_debug = yes
+# tests fail many logins on purpose (the auth penalty is per source
+# address: see client_address())
+auth_failure_delay = 0
+mail_uid = {uid}
+mail_gid = {gid}
+first_valid_uid = {uid}
+last_valid_uid = {uid}
+namespace inbox {{
+  inbox = yes
+  separator = /
+}}
+{mail}
+service imap-login {{
+  inet_listener imap {{
+    {listener_address} = 127.0.0.1
+    port = {imap_port}
+  }}
+  inet_listener imaps {{
+    port = 0
+  }}
+}}
+service pop3-login {{
+  inet_listener pop3 {{
+    {listener_address} = 127.0.0.1
+    port = {pop3_port}
+  }}
+  inet_listener pop3s {{
+    port = 0
+  }}
+}}
+service lmtp {{
+  inet_listener lmtp {{
+    {listener_address} = 127.0.0.1
+    port = {lmtp_port}
+  }}
+}}
+service stats {{
+  unix_listener stats-reader {{
+    mode = 0600
+  }}
+  unix_listener stats-writer {{
+    mode = 0666
+  }}
+}}
+{sanitizer}
+{auth}
+"""
 
 
 SANITIZER_ENVIRONMENT = ("LD_PRELOAD", "ASAN_OPTIONS", "UBSAN_OPTIONS")
@@ -215,6 +236,11 @@ class POP3(poplib.POP3):
 
 
 def conf_path(name):
+    """A shipped conf.d file: 2.4's own version where there is one."""
+    if is_dovecot_24():
+        path = os.path.join(SOURCE_DIR, "conf.d", "dovecot-2.4", name)
+        if os.path.exists(path):
+            return path
     return os.path.join(SOURCE_DIR, "conf.d", "dovecot", name)
 
 
@@ -276,16 +302,21 @@ def sql_auth(sql_config_path, server, database, mail_root, index_root):
 
 AUTH_MODULE_DIR = "/usr/lib/dovecot/modules/auth"
 AUTH_MODULES = ("libauthdb_mailroute.so", "lib20_mailroute_django.so")
+# 2.4: the config process learns mailroute_config_file from it
+SETTINGS_MODULE = ("/usr/lib/dovecot/modules/settings", "libmailroute_settings.so")
 
 
 def install_auth_modules():
-    """Dovecot's auth process loads modules from its compiled-in moduledir
-    only, so the build's modules go there (what `make install` does)."""
-    for name in AUTH_MODULES:
+    """Dovecot loads modules from its compiled-in moduledir only, so the
+    build's modules go there (what `make install` does)."""
+    modules = [(AUTH_MODULE_DIR, name) for name in AUTH_MODULES]
+    if is_dovecot_24():
+        modules.append(SETTINGS_MODULE)
+    for directory, name in modules:
         built = os.path.join(BUILD_DIR, "plugin", ".libs", name)
         if not os.path.exists(built):
             raise RuntimeError("build first: %s missing" % built)
-        target = os.path.join(AUTH_MODULE_DIR, name)
+        target = os.path.join(directory, name)
         shutil.copyfile(built, target + ".new")
         os.chmod(target + ".new", 0o644)
         os.replace(target + ".new", target)

@@ -1,0 +1,53 @@
+#ifndef MAILROUTE_DOVECOT_H
+#define MAILROUTE_DOVECOT_H
+
+/* The one place that tells Dovecot 2.3 from 2.4 (included after
+   auth-common.h). The rest of plugin/ is written once against what both
+   offer; lib/ knows no Dovecot at all. */
+
+#if DOVECOT_VERSION_MAJOR > 2 || \
+	(DOVECOT_VERSION_MAJOR == 2 && DOVECOT_VERSION_MINOR >= 4)
+#  define MAILROUTE_DOVECOT_24
+#endif
+
+#ifdef MAILROUTE_DOVECOT_24
+#  include "mailroute-settings.h"
+/* 2.4 logs through the request's current passdb/userdb event; the
+   subsystem argument is gone */
+#  define mailroute_log_unknown_user(request) \
+	auth_request_db_log_unknown_user(request)
+#  define mailroute_log_password_mismatch(request) \
+	auth_request_db_log_password_mismatch(request)
+/* userdb fields are settings overrides: mail_driver, mail_path, ... */
+#  define mailroute_dovecot_fields_make mr_dovecot24_fields_make
+
+/* preinit(pool, event, module_r, error_r); the configuration file comes
+   from the mailroute_config_file setting of the passdb/userdb */
+#  define MAILROUTE_PREINIT(name, module_type, create) \
+static int name(pool_t pool, struct event *event, \
+		struct module_type **module_r, const char **error_r) \
+{ \
+	const char *path; \
+\
+	if (mailroute_settings_config_file(event, &path, error_r) < 0) \
+		return -1; \
+	*module_r = create(pool, path); \
+	return 0; \
+}
+#else
+#  define mailroute_log_unknown_user(request) \
+	auth_request_log_unknown_user(request, AUTH_SUBSYS_DB)
+#  define mailroute_log_password_mismatch(request) \
+	auth_request_log_password_mismatch(request, AUTH_SUBSYS_DB)
+#  define mailroute_dovecot_fields_make mr_dovecot_fields_make
+
+/* preinit(pool, args): args is the configuration file (empty: the
+   built-in default) */
+#  define MAILROUTE_PREINIT(name, module_type, create) \
+static struct module_type *name(pool_t pool, const char *args) \
+{ \
+	return create(pool, args); \
+}
+#endif
+
+#endif
