@@ -5,6 +5,7 @@
 
 #include "mailroute-auth-config.h"
 #include "compare-legacy.h"
+#include "list-expansion.h"
 #include "mr-admission.h"
 #include "mr-config.h"
 #include "mr-db.h"
@@ -64,6 +65,13 @@ static void usage(FILE *out)
 "                       or over a hash_max_* cap\n"
 "                       exit: 0 none to list, 1 accounts listed, 3 database\n"
 "                       failure\n"
+"  list ADDRESS         the distribution list at this address: every member\n"
+"                       it delivers to and why, the members it skips and why\n"
+"                       exit: 0 an active list, 1 not a list or inactive,\n"
+"                       3 database failure\n"
+"  check-lists          addresses that are both a list's and an account's\n"
+"                       (Postfix expands the list; the account gets no mail)\n"
+"                       exit: 0 none, 1 listed, 3 database failure\n"
 "  compare-legacy [JOBS] before the cut-over (temporary_hosted still there):\n"
 "                       every address answered by the legacy production\n"
 "                       queries and by mailroute, each difference with its\n"
@@ -650,6 +658,49 @@ static int compare_legacy_in_workers(const struct mr_config *config,
 	return failed ? EXIT_DB_FAILURE : 0;
 }
 
+static int cmd_list(const struct mr_config *config, const char *address)
+{
+	struct mr_db *db = cli_db_create(config);
+	struct mr_error error;
+	int status = EXIT_REFUSED;
+
+	if (db == NULL)
+		return EXIT_DB_FAILURE;
+	switch (list_expansion_print(db, address, &error)) {
+	case LIST_EXPANSION_FAILED:
+		fprintf(stderr, "mailroute-auth: database: %s\n", error.message);
+		status = EXIT_DB_FAILURE;
+		break;
+	case LIST_EXPANSION_NOT_A_LIST:
+	case LIST_EXPANSION_INACTIVE:
+		break;
+	case LIST_EXPANSION_ACTIVE:
+		status = EXIT_FOUND;
+		break;
+	}
+	mr_db_destroy(&db);
+	return status;
+}
+
+static int cmd_check_lists(const struct mr_config *config)
+{
+	struct mr_db *db = cli_db_create(config);
+	struct mr_error error;
+	int collisions;
+
+	if (db == NULL)
+		return EXIT_DB_FAILURE;
+	collisions = list_collisions_print(db, &error);
+	if (collisions < 0)
+		fprintf(stderr, "mailroute-auth: database: %s\n", error.message);
+	else
+		printf("%d addresses both a list's and an account's\n",
+		       collisions);
+	mr_db_destroy(&db);
+	return collisions < 0 ? EXIT_DB_FAILURE :
+		collisions > 0 ? EXIT_REFUSED : EXIT_FOUND;
+}
+
 static int cmd_compare_legacy(const struct mr_config *config,
 			      const char *jobs_arg)
 {
@@ -722,6 +773,10 @@ int main(int argc, char *argv[])
 				   argv[operand + 1] : NULL);
 	else if (strcmp(command, "hash-census") == 0 && argc - operand == 1)
 		status = cmd_hash_census(config);
+	else if (strcmp(command, "list") == 0 && argc - operand == 2)
+		status = cmd_list(config, argv[operand + 1]);
+	else if (strcmp(command, "check-lists") == 0 && argc - operand == 1)
+		status = cmd_check_lists(config);
 	else if (strcmp(command, "compare-legacy") == 0 && argc - operand <= 2)
 		status = cmd_compare_legacy(config, argc - operand == 2 ?
 					    argv[operand + 1] : NULL);

@@ -11,13 +11,14 @@ index-driven one reads the same few dozen at both.
 EXPLAIN of hand-written literal SQL is no evidence: MariaDB pushes literal
 values into a UNION view and bound parameters not."""
 import os
+import re
 import subprocess
 
 import pytest
 
 from mrtest import checkpassword, fixtures, scale, stalwart
 from mrtest.dovecot import Dovecot, install_auth_modules, module_auth, sql_auth
-from mrtest.paths import ADMIN_CLI
+from mrtest.paths import ADMIN_CLI, SOURCE_DIR, SQL_DIR
 
 SIZES = (10_000, 100_000)
 # Reading one account through the indexes touches a few dozen entries
@@ -186,6 +187,51 @@ MAX_READS_PER_LISTED_USER = 30
 STALWART_QUERIES = stalwart.all_queries()
 
 
+# Postfix asks its virtual_alias_maps about every recipient, lists or not:
+# the shipped map's query as Postfix sends it (%u and %d quoted in).
+with open(os.path.join(SOURCE_DIR, "conf.d", "postfix", "mailroute-lists.cf")) as _f:
+    _map = _f.read()
+POSTFIX_LIST_QUERY = re.search(r"^query = (.*?)(?=^\S|\Z)", _map, re.M | re.S).group(1)
+LIST_KINDS = ("list", "account")
+
+
+def postfix_list_query(address):
+    localpart, domain = address.rsplit("@", 1)
+    return " ".join(POSTFIX_LIST_QUERY.replace("%u", localpart).replace("%d", domain).split())
+
+
+def run_cli_list(site, address):
+    out = subprocess.run([ADMIN_CLI, "-c", site.config, "list", address],
+                         capture_output=True, text=True)
+    return out.returncode, out.stdout
+
+
+def list_addresses(accounts):
+    account = accounts // 2 + 3
+    return {"list": scale.list_address(account), "account": scale.addresses(account)["canonical"]}
+
+
+BASE_TABLES = ("amavisd_customer", "amavisd_domain", "amavisd_domainalias", "amavisd_emailaccount",
+               "amavisd_localpartalias", "amavisd_policy", "auth_user")
+
+
+def migration_0009_round_trip(server, db):
+    """Down then up on the scale database: the tables it does not own
+    unchanged, its own gone and back (empty: down drops the lists)."""
+    def checksums():
+        return server.query("CHECKSUM TABLE %s" % ", ".join(BASE_TABLES), db=db)
+    migration = os.path.join(SQL_DIR, "migrations", "0009_distribution_lists")
+    before = checksums()
+    down = server.run_file(migration + ".down.sql", db)
+    after_down = checksums()
+    gone = server.query("SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = %s"
+                        " AND table_name LIKE 'mailroute\\_list%%'", (db,))[0][0]
+    up = server.run_file(migration + ".up.sql", db)
+    lists = server.query("SELECT COUNT(*) FROM mailroute_list_expansion", db=db)[0][0]
+    return {"down": down[0], "up": up[0], "unchanged": before == after_down == checksums(),
+            "gone": gone, "lists after up": lists}
+
+
 def stalwart_value(key, address):
     return address.rsplit("@", 1)[1] if key == "domains" else address
 
@@ -234,6 +280,20 @@ def measured(workdir, mariadb):
                     n, rows = counter.count(execute)
                     reads[("stalwart-%s-%s" % (source, key), kind, accounts)] = n
                     answers[("stalwart-%s-%s" % (source, key), kind, accounts)] = rows
+            cur = site.stalwart.conn.cursor()
+            for kind, address in list_addresses(accounts).items():
+                n, answer = counter.count(lambda: run_cli_list(site, address))
+                reads[("cli-list", kind, accounts)] = n
+                answers[("cli-list", kind, accounts)] = answer
+
+                def postfix_lookup():
+                    cur.execute(postfix_list_query(address))
+                    return cur.fetchall()
+                postfix_lookup()
+                n, rows = counter.count(postfix_lookup)
+                reads[("postfix-list-map", kind, accounts)] = n
+                answers[("postfix-list-map", kind, accounts)] = rows
+            answers[("0009-round-trip", accounts)] = migration_0009_round_trip(mariadb, site.db)
         yield reads, answers
     finally:
         counter.close()
@@ -288,6 +348,48 @@ def test_stalwart_query_is_index_driven(measured, source, key, query):
             assert reads[(program, kind, accounts)] < MAX_STALWART_READS, (program, kind, accounts)
         small, large = (reads[(program, kind, a)] for a in SIZES)
         assert large <= max(small * MAX_GROWTH, small + 2), (program, kind, small, large)
+
+
+@pytest.mark.parametrize("program", ["cli-list", "postfix-list-map"])
+def test_list_lookup_is_index_driven(measured, program):
+    """mailroute-auth list and the Postfix map, for a list address and for
+    an account's (Postfix asks the map about every recipient)."""
+    reads, answers = measured
+    print("%s handler reads at %s accounts: %s" % (
+        program, "/".join(str(a) for a in SIZES),
+        " ".join("%s:%s" % (kind, "/".join(str(reads[(program, kind, a)]) for a in SIZES))
+                 for kind in LIST_KINDS)))
+    for accounts in SIZES:
+        account = accounts // 2 + 3
+        domain = scale.domain_of(account)
+        members = {"user%d@dom%d.example" % (n, domain)
+                   for n in range((domain - 1) * 10 + 1, domain * 10 + 1)}
+        members.add("partner%d@outside.example" % domain)
+        if domain % 10 == 0:
+            members |= {"user%d@dom%d.example" % (n, domain - 1)
+                        for n in range((domain - 2) * 10 + 1, (domain - 1) * 10 + 1)}
+            members.add("partner%d@outside.example" % (domain - 1))
+        if program == "cli-list":
+            status, out = answers[(program, "list", accounts)]
+            assert status == 0, out
+            assert set(re.findall(r"^member\t(\S+)", out, re.M)) == members
+            assert answers[(program, "account", accounts)][0] == 1
+        else:
+            assert {row[0] for row in answers[(program, "list", accounts)]} == members
+            assert answers[(program, "account", accounts)] == ()
+        for kind in LIST_KINDS:
+            assert reads[(program, kind, accounts)] < MAX_READS, (kind, accounts)
+    for kind in LIST_KINDS:
+        small, large = (reads[(program, kind, a)] for a in SIZES)
+        assert large <= max(small * MAX_GROWTH, small + 2), (kind, small, large)
+
+
+def test_list_migration_round_trips_at_scale(measured):
+    _, answers = measured
+    for accounts in SIZES:
+        result = answers[("0009-round-trip", accounts)]
+        assert result == {"down": 0, "up": 0, "unchanged": True, "gone": 0,
+                          "lists after up": 0}, (accounts, result)
 
 
 def test_check_config_shows_the_index_plan(measured):

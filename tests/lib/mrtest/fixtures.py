@@ -75,10 +75,12 @@ def load_fixtures(server, db):
 
 
 def load_migrated(server, db):
-    """The full picture: fixtures, every migration, per-account overrides."""
+    """The full picture: fixtures, every migration, per-account overrides,
+    distribution lists."""
     load_fixtures(server, db)
     migrate(server, db, "up")
     _run(server, os.path.join(SQL_DIR, "fixtures", "0002_overrides.sql"), db)
+    _run(server, os.path.join(SQL_DIR, "fixtures", "0003_lists.sql"), db)
 
 
 def write_config(path, server, db, **extra):

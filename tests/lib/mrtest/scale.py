@@ -8,6 +8,10 @@ account also on an external domain. Names are predictable, so a test can
 ask for any of them: user<N>@dom<D>.example, alias<N>@dom<D>.example,
 alias<N>@alias<D>.example, user<N>@ext<N>.example.
 
+Distribution lists (migration 0009): every domain has team@ with its ten
+accounts and one external address as members; every tenth domain's list
+also has the list of the domain before as a member.
+
 Policies as production mixes them: domains in turn hosted with a quota,
 hosted without one, and continuity-only (30 days); every seventh account
 with a policy of its own that overrides the quota. Every account may log
@@ -113,9 +117,26 @@ def load(server, db, accounts=1_000_000):
     # statistics from every row (engine-independent), not InnoDB's random
     # index dives: the same data gets the same plans at every load, so
     # that read counts compare between loads
+    run_bulk(server, db, list_statements(accounts))
     server.query("ANALYZE TABLE amavisd_domain, amavisd_domainalias, auth_user,"
-                 " amavisd_emailaccount, amavisd_localpartalias, amavisd_policy"
-                 " PERSISTENT FOR ALL", db=db)
+                 " amavisd_emailaccount, amavisd_localpartalias, amavisd_policy,"
+                 " mailroute_list, mailroute_list_member PERSISTENT FOR ALL", db=db)
+
+
+def list_statements(accounts):
+    """team@ on every domain: its accounts, an external address, and on
+    every tenth domain the list of the domain before."""
+    domains = accounts // ACCOUNTS_PER_DOMAIN
+    return [
+        "INSERT INTO mailroute_list (id, domain_id, localpart, description)"
+        " SELECT seq, seq, 'team', 'scale' FROM seq_1_to_%d" % domains,
+        "INSERT INTO mailroute_list_member (list_id, account_id)"
+        " SELECT (seq - 1) DIV %d + 1, seq FROM seq_1_to_%d" % (ACCOUNTS_PER_DOMAIN, accounts),
+        "INSERT INTO mailroute_list_member (list_id, external_address)"
+        " SELECT seq, CONCAT('partner', seq, '@outside.example') FROM seq_1_to_%d" % domains,
+        "INSERT INTO mailroute_list_member (list_id, member_list_id)"
+        " SELECT seq, seq - 1 FROM seq_1_to_%d WHERE seq %% 10 = 0" % domains,
+    ]
 
 
 def domain_of(account):
@@ -131,3 +152,8 @@ def addresses(account):
         "detail": "user%d+tag@dom%d.example" % (account, d),
         "unknown": "nobody%d@dom%d.example" % (account, d),
     }
+
+
+def list_address(account):
+    """The list of the account's domain, on the domain's alias name."""
+    return "team@alias%d.example" % domain_of(account)
