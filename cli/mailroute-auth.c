@@ -6,6 +6,7 @@
 #include "mailroute-auth-config.h"
 #include "compare-legacy.h"
 #include "list-expansion.h"
+#include "quota-report.h"
 #include "mr-admission.h"
 #include "mr-config.h"
 #include "mr-db.h"
@@ -72,6 +73,10 @@ static void usage(FILE *out)
 "  check-lists          addresses that are both a list's and an account's\n"
 "                       (Postfix expands the list; the account gets no mail)\n"
 "                       exit: 0 none, 1 listed, 3 database failure\n"
+"  quota DOMAIN         each user of the domain (any of its names) with the\n"
+"                       quota its policies give and the usage Dovecot last\n"
+"                       wrote (quota_clone), and the domain's totals\n"
+"                       exit: 0 users listed, 1 none, 3 database failure\n"
 "  compare-legacy [JOBS] before the cut-over (temporary_hosted still there):\n"
 "                       every address answered by the legacy production\n"
 "                       queries and by mailroute, each difference with its\n"
@@ -701,6 +706,22 @@ static int cmd_check_lists(const struct mr_config *config)
 		collisions > 0 ? EXIT_REFUSED : EXIT_FOUND;
 }
 
+static int cmd_quota(const struct mr_config *config, const char *domain)
+{
+	struct mr_db *db = cli_db_create(config);
+	struct mr_error error;
+	int users;
+
+	if (db == NULL)
+		return EXIT_DB_FAILURE;
+	users = quota_report_print(db, domain, &error);
+	if (users < 0)
+		fprintf(stderr, "mailroute-auth: database: %s\n", error.message);
+	mr_db_destroy(&db);
+	return users < 0 ? EXIT_DB_FAILURE :
+		users == 0 ? EXIT_REFUSED : EXIT_FOUND;
+}
+
 static int cmd_compare_legacy(const struct mr_config *config,
 			      const char *jobs_arg)
 {
@@ -777,6 +798,8 @@ int main(int argc, char *argv[])
 		status = cmd_list(config, argv[operand + 1]);
 	else if (strcmp(command, "check-lists") == 0 && argc - operand == 1)
 		status = cmd_check_lists(config);
+	else if (strcmp(command, "quota") == 0 && argc - operand == 2)
+		status = cmd_quota(config, argv[operand + 1]);
 	else if (strcmp(command, "compare-legacy") == 0 && argc - operand <= 2)
 		status = cmd_compare_legacy(config, argc - operand == 2 ?
 					    argv[operand + 1] : NULL);

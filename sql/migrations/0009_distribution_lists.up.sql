@@ -156,8 +156,12 @@ END ;;
 CREATE OR REPLACE TRIGGER mailroute_list_insert BEFORE INSERT ON mailroute_list
 FOR EACH ROW CALL mailroute_list_check_address(NEW.domain_id, NEW.localpart) ;;
 
+-- Only a new address is checked: deactivating or describing a list whose
+-- address an alias took later (check-lists) must stay possible.
 CREATE OR REPLACE TRIGGER mailroute_list_update BEFORE UPDATE ON mailroute_list
-FOR EACH ROW CALL mailroute_list_check_address(NEW.domain_id, NEW.localpart) ;;
+FOR EACH ROW IF NEW.domain_id <> OLD.domain_id OR NEW.localpart <> OLD.localpart COLLATE utf8_bin THEN
+  CALL mailroute_list_check_address(NEW.domain_id, NEW.localpart);
+END IF ;;
 
 CREATE OR REPLACE TRIGGER mailroute_list_member_insert BEFORE INSERT ON mailroute_list_member
 FOR EACH ROW IF NEW.member_list_id IS NOT NULL THEN

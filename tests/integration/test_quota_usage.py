@@ -1,0 +1,181 @@
+"""Quota usage (migration 0010): a real Dovecot 2.3 with the module, the
+shipped mailroute-quota-usage.conf.ext and its dict map writes each
+user's usage into MariaDB through quota_clone and the dict service, as
+the shipped writer user; deliveries move the numbers; `mailroute-auth
+quota DOMAIN` reports them beside the policy's quota; a delivery over
+quota gets the permanent or temporary reply quota_full_tempfail says."""
+import grp
+import os
+import re
+import smtplib
+import subprocess
+import time
+
+import pytest
+
+from mrtest import fixtures
+from mrtest.dovecot import (Dovecot, install_auth_modules, is_dovecot_24, module_auth,
+                            read_conf)
+from mrtest.paths import ADMIN_CLI, SOURCE_DIR
+
+pytestmark = pytest.mark.skipif(is_dovecot_24(), reason="the quota usage include is 2.3 syntax")
+
+WRITER, WRITER_PASSWORD = "mailroute_quota", "quota-writer-secret-for-tests"
+# bigquota@example.com has an account policy of its own (22): a test
+# lowers its quota to 1 MB
+SMALL_QUOTA_USER, SMALL_QUOTA_POLICY = "bigquota@example.com", 22
+
+
+def quota_usage_config(dict_path, vmail_user):
+    return (read_conf("mailroute-quota-usage.conf.ext")
+            .replace("/etc/dovecot/dovecot-dict-quota.conf.ext", dict_path)
+            .replace("user = vmail", "user = " + vmail_user))
+
+
+def write_dict_config(path, mariadb, db):
+    text = read_conf("dovecot-dict-quota.conf.ext")
+    connect = "connect = host=%s dbname=%s user=%s password=%s" % (
+        mariadb.socket, db, WRITER, WRITER_PASSWORD)
+    text = "\n".join(connect if line.startswith("connect =") else line
+                     for line in text.split("\n"))
+    with open(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o640), "w") as f:
+        f.write(text)
+    # as the include says: the dict service reads it as the dovecot user
+    os.chown(path, 0, grp.getgrnam("dovecot").gr_gid)
+
+
+def start_dovecot(root, mariadb, db, tempfail):
+    os.makedirs(root)
+    os.chmod(root, 0o755)
+    mail_root, index_root = os.path.join(root, "mailstorage"), os.path.join(root, "mailindices")
+    conf = fixtures.write_config(os.path.join(root, "mailroute-auth.conf"), mariadb, db,
+                                 mail_root=mail_root, index_root=index_root)
+    dict_path = os.path.join(root, "dovecot-dict-quota.conf.ext")
+    write_dict_config(dict_path, mariadb, db)
+    dovecot = Dovecot(os.path.join(root, "dovecot"), module_auth(conf))
+    usage = quota_usage_config(dict_path, dovecot.vmail.pw_name)
+    if tempfail:
+        assert "quota_full_tempfail = no" in usage
+        usage = usage.replace("quota_full_tempfail = no", "quota_full_tempfail = yes")
+    dovecot.auth_config += usage
+    for d in (mail_root, index_root):
+        os.makedirs(d)
+        os.chown(d, dovecot.vmail.pw_uid, dovecot.vmail.pw_gid)
+    dovecot.start()
+    return dovecot
+
+
+@pytest.fixture(scope="module")
+def writer(workdir, mariadb, migrated_db):
+    with open(os.path.join(SOURCE_DIR, "conf.d", "dovecot", "quota-usage-db-user.sql")) as f:
+        grants = (f.read().replace("@DOVECOT_HOST@", "localhost")
+                  .replace("@PASSWORD@", WRITER_PASSWORD))
+    path = os.path.join(workdir, "quota-usage-db-user.sql")
+    with open(path, "w") as f:
+        f.write(grants)
+    code, out, err = mariadb.run_file(path, migrated_db)
+    assert code == 0, out + err
+    install_auth_modules()
+
+
+@pytest.fixture(scope="module")
+def dovecot(writer, workdir, mariadb, migrated_db):
+    server = start_dovecot(os.path.join(workdir, "quota-usage"), mariadb, migrated_db, False)
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def small_quota(mariadb, migrated_db):
+    """bigquota@example.com's policy at 1 MB while a test runs."""
+    before = mariadb.query("SELECT quota_mb FROM amavisd_policy WHERE id = %s",
+                           (SMALL_QUOTA_POLICY,), db=migrated_db)[0][0]
+    mariadb.query("UPDATE amavisd_policy SET quota_mb = 1 WHERE id = %s", (SMALL_QUOTA_POLICY,),
+                  db=migrated_db)
+    yield
+    mariadb.query("UPDATE amavisd_policy SET quota_mb = %s WHERE id = %s",
+                  (before, SMALL_QUOTA_POLICY), db=migrated_db)
+
+
+def deliver(dovecot, recipient, size=0):
+    body = "x" * 76 + "\r\n"
+    message = ("Subject: quota\r\nFrom: sender@remote.example\r\n\r\n"
+               + body * max(1, size // len(body)))
+    with smtplib.LMTP("127.0.0.1", dovecot.lmtp_port) as lmtp:
+        return lmtp.sendmail("sender@remote.example", [recipient], message)
+
+
+def usage(mariadb, db, user):
+    rows = mariadb.query("SELECT bytes, messages FROM mailroute_quota_usage WHERE username = %s",
+                         (user,), db=db)
+    return rows[0] if rows else None
+
+
+def wait_for(check, timeout=20):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        result = check()
+        if result:
+            return result
+        time.sleep(0.2)
+    return check()
+
+
+def test_deliveries_move_the_numbers(dovecot, mariadb, migrated_db):
+    """Each delivery through LMTP: quota_clone writes the user's bytes and
+    messages, under the canonical user, through the dict service."""
+    deliver(dovecot, "johnny+usage@example.net", 2000)
+    first = wait_for(lambda: usage(mariadb, migrated_db, "john@example.com"))
+    assert first is not None and first[1] >= 1 and first[0] > 2000, first
+    deliver(dovecot, "john@example.com", 5000)
+    second = wait_for(lambda: (lambda u: u if u[1] == first[1] + 1 else None)(
+        usage(mariadb, migrated_db, "john@example.com")))
+    assert second and second[0] > first[0] + 5000, (first, second)
+    assert usage(mariadb, migrated_db, "johnny@example.net") is None
+
+
+def test_quota_report_shows_usage_beside_the_policy(dovecot, mariadb, migrated_db, config):
+    deliver(dovecot, "john-smith@example.com", 1000)
+    assert wait_for(lambda: usage(mariadb, migrated_db, "john-smith@example.com"))
+    out = subprocess.run([ADMIN_CLI, "-c", config, "quota", "EXAMPLE.net"],
+                         capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    rows = {line.split("\t")[1]: line.split("\t")[2:] for line in out.stdout.splitlines()
+            if line.startswith("user\t")}
+    bytes_, messages = usage(mariadb, migrated_db, "john-smith@example.com")
+    assert rows["john-smith@example.com"][:3] == [
+        "quota 1024 MB", "used %d bytes (%.1f%%)" % (bytes_, 100.0 * bytes_ / 1024 ** 3),
+        "messages %d" % messages]
+    assert rows["optout@example.com"][-1] == "(receives no mail)"
+    assert rows["jürgen@example.com"][1] == "used not reported"
+    total = [line for line in out.stdout.splitlines() if line.startswith("total\t")]
+    assert total and re.match(r"total\t\d+ users\t\d+ bytes\t\d+ messages$", total[0])
+    assert subprocess.run([ADMIN_CLI, "-c", config, "quota", "nothing.example"],
+                          capture_output=True).returncode == 1
+
+
+def over_quota_reply(dovecot):
+    """Fills bigquota@ (1 MB) with 600 KB, then answers a second 600 KB."""
+    assert dovecot.doveadm("auth", "cache", "flush").returncode == 0
+    assert deliver(dovecot, SMALL_QUOTA_USER, 600_000) == {}
+    with pytest.raises(smtplib.SMTPDataError) as refused:
+        deliver(dovecot, SMALL_QUOTA_USER, 600_000)
+    return refused.value.smtp_code, refused.value.smtp_error.decode()
+
+
+def test_over_quota_is_permanent_by_default(dovecot, small_quota, mariadb, migrated_db):
+    code, answer = over_quota_reply(dovecot)
+    assert code == 552 and "5.2.2" in answer, (code, answer)
+    stored = wait_for(lambda: usage(mariadb, migrated_db, SMALL_QUOTA_USER))
+    # maildir stores LF line ends: a little under the 600 KB sent
+    assert stored[1] == 1 and 500_000 < stored[0] < 1024 * 1024, stored
+
+
+def test_over_quota_is_temporary_when_configured(writer, workdir, mariadb, migrated_db,
+                                                small_quota):
+    server = start_dovecot(os.path.join(workdir, "quota-tempfail"), mariadb, migrated_db, True)
+    try:
+        code, answer = over_quota_reply(server)
+    finally:
+        server.stop()
+    assert code == 452 and "4.2.2" in answer, (code, answer)
