@@ -100,9 +100,12 @@ CREATE TABLE IF NOT EXISTS mailroute_list_member (
 DELIMITER ;;
 
 -- An address that is already an account's (on any name of the list's
--- domain) cannot become a list: the list would shadow the mailbox.
+-- domain) cannot become a list: the list would shadow the mailbox. The
+-- parameter's collation is the columns': a routine's parameter otherwise
+-- takes the server's default for utf8, utf8mb3_uca1400_ai_ci on MariaDB
+-- 11.8 (Debian 13), and comparing the two is an error.
 CREATE OR REPLACE PROCEDURE mailroute_list_check_address(
-    p_domain_id INT, p_localpart VARCHAR(255) CHARACTER SET utf8)
+    p_domain_id INT, p_localpart VARCHAR(255) CHARACTER SET utf8 COLLATE utf8_general_ci)
 READS SQL DATA
 BEGIN
   DECLARE account INT;
