@@ -7,15 +7,13 @@ import os
 import re
 import smtplib
 import subprocess
-import time
 import uuid
 from email.message import EmailMessage
 
 import MySQLdb
 import pytest
 
-from mrtest import fixtures
-from mrtest.dovecot import Dovecot, install_auth_modules, module_auth
+from mrtest.dovecot import start_module_host, wait_for
 from mrtest.paths import ADMIN_CLI, SOURCE_DIR
 from mrtest.postfix import Postfix, SmtpSink
 
@@ -161,24 +159,9 @@ def mail(workdir, mariadb, migrated_db):
     virtual_alias_maps is the shipped map read as the shipped Postfix
     database user."""
     root = os.path.join(workdir, "lists")
-    os.makedirs(root)
-    os.chmod(root, 0o755)
-    with open(os.path.join(SOURCE_DIR, "conf.d", "postfix", "db-user.sql")) as f:
-        grants = (f.read().replace("@POSTFIX_HOST@", "localhost")
-                  .replace("@PASSWORD@", POSTFIX_PASSWORD))
-    with open(os.path.join(root, "db-user.sql"), "w") as f:
-        f.write(grants)
-    code, out, err = mariadb.run_file(os.path.join(root, "db-user.sql"), migrated_db)
-    assert code == 0, out + err
-    mail_root, index_root = os.path.join(root, "mailstorage"), os.path.join(root, "mailindices")
-    install_auth_modules()
-    conf = fixtures.write_config(os.path.join(root, "mailroute-auth.conf"), mariadb, migrated_db,
-                                 mail_root=mail_root, index_root=index_root)
-    dovecot = Dovecot(os.path.join(root, "dovecot"), module_auth(conf))
-    for d in (mail_root, index_root):
-        os.makedirs(d)
-        os.chown(d, dovecot.vmail.pw_uid, dovecot.vmail.pw_gid)
-    dovecot.start()
+    mariadb.run_template(os.path.join(SOURCE_DIR, "conf.d", "postfix", "db-user.sql"), migrated_db,
+                         {"@POSTFIX_HOST@": "localhost", "@PASSWORD@": POSTFIX_PASSWORD})
+    dovecot = start_module_host(root, mariadb, migrated_db)
     sink = SmtpSink()
     postfix = Postfix(os.path.join(root, "postfix"), DOMAINS, dovecot.lmtp_port, sink.port)
     postfix.start("hosts = unix:%s\ndbname = %s\nuser = %s\npassword = %s\n"
@@ -213,15 +196,6 @@ def relayed(sink, subject):
     """Who the relay got the message for; bounces (null sender) aside."""
     return sorted(r for sender, recipients, data in sink.messages
                   if sender != "<>" and subject.encode() in data for r in recipients)
-
-
-def wait_for(check, timeout=30):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if check():
-            return True
-        time.sleep(0.3)
-    return check()
 
 
 LOCAL_MEMBERS = ["john@example.com", "Mary@Mixed.Example", "john-smith@example.com"]

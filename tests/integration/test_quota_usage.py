@@ -9,13 +9,11 @@ import os
 import re
 import smtplib
 import subprocess
-import time
 
 import pytest
 
-from mrtest import fixtures
-from mrtest.dovecot import (Dovecot, install_auth_modules, is_dovecot_24, module_auth,
-                            read_conf)
+from mrtest.dovecot import (ensure_vmail_user, is_dovecot_24, read_conf, start_module_host,
+                            wait_for)
 from mrtest.paths import ADMIN_CLI, SOURCE_DIR
 
 pytestmark = pytest.mark.skipif(is_dovecot_24(), reason="the quota usage include is 2.3 syntax")
@@ -45,37 +43,22 @@ def write_dict_config(path, mariadb, db):
 
 
 def start_dovecot(root, mariadb, db, tempfail):
+    """The module's Dovecot with the shipped quota usage include, its dict
+    map pointed at the test server; quota_full_tempfail as asked."""
     os.makedirs(root)
-    os.chmod(root, 0o755)
-    mail_root, index_root = os.path.join(root, "mailstorage"), os.path.join(root, "mailindices")
-    conf = fixtures.write_config(os.path.join(root, "mailroute-auth.conf"), mariadb, db,
-                                 mail_root=mail_root, index_root=index_root)
     dict_path = os.path.join(root, "dovecot-dict-quota.conf.ext")
     write_dict_config(dict_path, mariadb, db)
-    dovecot = Dovecot(os.path.join(root, "dovecot"), module_auth(conf))
-    usage = quota_usage_config(dict_path, dovecot.vmail.pw_name)
+    usage = quota_usage_config(dict_path, ensure_vmail_user().pw_name)
     if tempfail:
         assert "quota_full_tempfail = no" in usage
         usage = usage.replace("quota_full_tempfail = no", "quota_full_tempfail = yes")
-    dovecot.auth_config += usage
-    for d in (mail_root, index_root):
-        os.makedirs(d)
-        os.chown(d, dovecot.vmail.pw_uid, dovecot.vmail.pw_gid)
-    dovecot.start()
-    return dovecot
+    return start_module_host(os.path.join(root, "host"), mariadb, db, usage)
 
 
 @pytest.fixture(scope="module")
 def writer(workdir, mariadb, migrated_db):
-    with open(os.path.join(SOURCE_DIR, "conf.d", "dovecot", "quota-usage-db-user.sql")) as f:
-        grants = (f.read().replace("@DOVECOT_HOST@", "localhost")
-                  .replace("@PASSWORD@", WRITER_PASSWORD))
-    path = os.path.join(workdir, "quota-usage-db-user.sql")
-    with open(path, "w") as f:
-        f.write(grants)
-    code, out, err = mariadb.run_file(path, migrated_db)
-    assert code == 0, out + err
-    install_auth_modules()
+    mariadb.run_template(os.path.join(SOURCE_DIR, "conf.d", "dovecot", "quota-usage-db-user.sql"),
+                         migrated_db, {"@DOVECOT_HOST@": "localhost", "@PASSWORD@": WRITER_PASSWORD})
 
 
 @pytest.fixture(scope="module")
@@ -109,16 +92,6 @@ def usage(mariadb, db, user):
     rows = mariadb.query("SELECT bytes, messages FROM mailroute_quota_usage WHERE username = %s",
                          (user,), db=db)
     return rows[0] if rows else None
-
-
-def wait_for(check, timeout=20):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        result = check()
-        if result:
-            return result
-        time.sleep(0.2)
-    return check()
 
 
 def test_deliveries_move_the_numbers(dovecot, mariadb, migrated_db):

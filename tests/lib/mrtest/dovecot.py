@@ -272,6 +272,37 @@ def checkpassword_auth(binary, config_path, vmail_user=VMAIL_USER):
             .replace("=vmail", "=" + vmail_user))
 
 
+def start_module_host(root, server, db, extra_config=""):
+    """A started Dovecot with the module under root: its mailroute-auth.conf
+    for the database, mail and index roots the vmail user owns, the
+    caller's extra configuration after the auth include."""
+    from . import fixtures
+    os.makedirs(root)
+    os.chmod(root, 0o755)
+    mail_root, index_root = os.path.join(root, "mailstorage"), os.path.join(root, "mailindices")
+    install_auth_modules()
+    conf = fixtures.write_config(os.path.join(root, "mailroute-auth.conf"), server, db,
+                                 mail_root=mail_root, index_root=index_root)
+    dovecot = Dovecot(os.path.join(root, "dovecot"), module_auth(conf) + extra_config)
+    for d in (mail_root, index_root):
+        os.makedirs(d)
+        os.chown(d, dovecot.vmail.pw_uid, dovecot.vmail.pw_gid)
+    dovecot.start()
+    return dovecot
+
+
+def wait_for(check, timeout=30):
+    """check() until it returns something true (returned), or its last
+    answer after timeout seconds: deliveries land asynchronously."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        result = check()
+        if result:
+            return result
+        time.sleep(0.2)
+    return check()
+
+
 def module_auth(config_path):
     """The shipped include for libauthdb_mailroute.so."""
     return read_conf("auth-mailroute.conf.ext").replace("/etc/dovecot/mailroute-auth.conf", config_path)

@@ -134,6 +134,20 @@ class MariaDB:
                                stdin=f, capture_output=True)
         return p.returncode, p.stdout.decode("utf-8", "replace"), p.stderr.decode("utf-8", "replace")
 
+    def run_template(self, path, db, replacements):
+        """Runs a shipped SQL file whose @PLACEHOLDER@s an operator fills in
+        (the db-user.sql files); raises on failure."""
+        with open(path) as f:
+            sql = f.read()
+        for placeholder, value in replacements.items():
+            sql = sql.replace(placeholder, value)
+        filled = os.path.join(self.root, "%s-%s" % (db, os.path.basename(path)))
+        with open(filled, "w") as f:
+            f.write(sql)
+        code, out, err = self.run_file(filled, db)
+        if code != 0:
+            raise RuntimeError("%s failed: %s%s" % (os.path.basename(path), out, err))
+
     def create_database(self, name):
         self.query("DROP DATABASE IF EXISTS `%s`" % name)
         self.query("CREATE DATABASE `%s` CHARACTER SET utf8 COLLATE utf8_general_ci" % name)

@@ -141,14 +141,7 @@ def defaulted_properties(value, type_name, registry):
 
 def create_user(server, db, host):
     """Runs conf.d/stalwart/db-user.sql as an operator would."""
-    with open(DB_USER_FILE) as f:
-        sql = f.read().replace("@STALWART_HOST@", host).replace("@PASSWORD@", PASSWORD)
-    path = os.path.join(server.root, "db-user-%s.sql" % db)
-    with open(path, "w") as f:
-        f.write(sql)
-    code, out, err = server.run_file(path, db)
-    if code != 0:
-        raise RuntimeError("db-user.sql failed: " + err)
+    server.run_template(DB_USER_FILE, db, {"@STALWART_HOST@": host, "@PASSWORD@": PASSWORD})
 
 
 class QueryError(Exception):
