@@ -316,9 +316,9 @@ def measured(workdir, mariadb):
             mariadb.query("DROP DATABASE %s" % site.db)
 
 
-def report(reads, program):
+def report(reads, program, kinds=KINDS):
     return " ".join("%s:%s" % (kind, "/".join(str(reads[(program, kind, a)]) for a in SIZES))
-                    for kind in KINDS)
+                    for kind in kinds)
 
 
 @pytest.mark.parametrize("program", sorted(PROGRAMS))
@@ -370,9 +370,7 @@ def test_list_lookup_is_index_driven(measured, program):
     an account's (Postfix asks the map about every recipient)."""
     reads, answers = measured
     print("%s handler reads at %s accounts: %s" % (
-        program, "/".join(str(a) for a in SIZES),
-        " ".join("%s:%s" % (kind, "/".join(str(reads[(program, kind, a)]) for a in SIZES))
-                 for kind in LIST_KINDS)))
+        program, "/".join(str(a) for a in SIZES), report(reads, program, LIST_KINDS)))
     for accounts in SIZES:
         account = accounts // 2 + 3
         domain = scale.domain_of(account)
