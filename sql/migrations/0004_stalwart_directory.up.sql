@@ -26,6 +26,12 @@
 --     query (a temporary failure), never a random pick;
 --   * secrets are converted to a format Stalwart verifies, or NULL: a raw
 --     Django hash would be taken as a plain-text password.
+--
+-- Every utf8 parameter and variable is declared COLLATE utf8_general_ci,
+-- the columns' collation: undeclared, it takes the server's default for
+-- utf8, utf8mb3_uca1400_ai_ci on MariaDB 11.8 (Debian 13), and comparing
+-- it with a column is error 1267. The file can be run again over an
+-- earlier copy (CREATE OR REPLACE), which is the repair on such a server.
 
 DROP PROCEDURE IF EXISTS mailroute_migration_0004_up;
 DELIMITER ;;
@@ -76,7 +82,7 @@ END ;;
 -- is unusable ('!...'), empty, malformed or unknown. Matching is on bytes,
 -- so it is case-sensitive whatever the column's collation; every number
 -- must be canonical decimal, as Django writes it.
-CREATE OR REPLACE FUNCTION mailroute_stalwart_secret(p_hash VARCHAR(255) CHARACTER SET utf8)
+CREATE OR REPLACE FUNCTION mailroute_stalwart_secret(p_hash VARCHAR(255) CHARACTER SET utf8 COLLATE utf8_general_ci)
 RETURNS VARCHAR(400) CHARACTER SET ascii
 DETERMINISTIC NO SQL
 BEGIN
@@ -139,8 +145,8 @@ END ;;
 -- '.' or '..', a domain shorter than two characters), so that both mail
 -- hosts refuse the same accounts.
 CREATE OR REPLACE PROCEDURE mailroute_stalwart_check_names(p_account INT,
-    p_localpart VARCHAR(255) CHARACTER SET utf8,
-    p_domain VARCHAR(255) CHARACTER SET utf8)
+    p_localpart VARCHAR(255) CHARACTER SET utf8 COLLATE utf8_general_ci,
+    p_domain VARCHAR(255) CHARACTER SET utf8 COLLATE utf8_general_ci)
 DETERMINISTIC NO SQL
 BEGIN
   DECLARE message VARCHAR(128);
@@ -161,8 +167,8 @@ END ;;
 -- Lowered, the two must be the same bytes; without their ASCII letters,
 -- the same bytes too (so no letter differs but in ASCII case).
 CREATE OR REPLACE FUNCTION mailroute_same_name(
-    p_stored VARCHAR(255) CHARACTER SET utf8,
-    p_asked VARCHAR(512) CHARACTER SET utf8)
+    p_stored VARCHAR(255) CHARACTER SET utf8 COLLATE utf8_general_ci,
+    p_asked VARCHAR(512) CHARACTER SET utf8 COLLATE utf8_general_ci)
 RETURNS BOOLEAN
 DETERMINISTIC NO SQL
 BEGIN
@@ -175,13 +181,13 @@ END ;;
 -- addresses, with the account's flags; NULL when no account has the
 -- address. Two accounts on it are a data error.
 CREATE OR REPLACE PROCEDURE mailroute_stalwart_find(
-    p_localpart VARCHAR(255) CHARACTER SET utf8,
-    p_domain VARCHAR(255) CHARACTER SET utf8,
+    p_localpart VARCHAR(255) CHARACTER SET utf8 COLLATE utf8_general_ci,
+    p_domain VARCHAR(255) CHARACTER SET utf8 COLLATE utf8_general_ci,
     OUT p_alias INT, OUT p_receives BOOLEAN)
 READS SQL DATA
 BEGIN
   DECLARE first_account, last_account INT;
-  DECLARE canonical_localpart_r, canonical_domain_r VARCHAR(255) CHARACTER SET utf8;
+  DECLARE canonical_localpart_r, canonical_domain_r VARCHAR(255) CHARACTER SET utf8 COLLATE utf8_general_ci;
   DECLARE message VARCHAR(128);
 
   SELECT MIN(alias_id), MIN(account_id), MAX(account_id),
@@ -207,9 +213,9 @@ END ;;
 -- Splits an address at its last '@' (SPEC 3); both NULL when there is
 -- none, so that such a name addresses nothing.
 CREATE OR REPLACE PROCEDURE mailroute_split_address(
-    p_address VARCHAR(512) CHARACTER SET utf8,
-    OUT p_localpart VARCHAR(512) CHARACTER SET utf8,
-    OUT p_domain VARCHAR(512) CHARACTER SET utf8)
+    p_address VARCHAR(512) CHARACTER SET utf8 COLLATE utf8_general_ci,
+    OUT p_localpart VARCHAR(512) CHARACTER SET utf8 COLLATE utf8_general_ci,
+    OUT p_domain VARCHAR(512) CHARACTER SET utf8 COLLATE utf8_general_ci)
 DETERMINISTIC NO SQL
 BEGIN
   SET p_localpart = NULL, p_domain = NULL;
@@ -223,11 +229,11 @@ END ;;
 -- Login, members and emails: the alias row of the canonical address
 -- p_name of an account that receives mail (hosted or continuity), else
 -- NULL. Alias localparts and alias domains are not account names.
-CREATE OR REPLACE FUNCTION mailroute_stalwart_user(p_name VARCHAR(512) CHARACTER SET utf8)
+CREATE OR REPLACE FUNCTION mailroute_stalwart_user(p_name VARCHAR(512) CHARACTER SET utf8 COLLATE utf8_general_ci)
 RETURNS INT
 DETERMINISTIC READS SQL DATA
 BEGIN
-  DECLARE localpart, domain VARCHAR(512) CHARACTER SET utf8;
+  DECLARE localpart, domain VARCHAR(512) CHARACTER SET utf8 COLLATE utf8_general_ci;
   DECLARE alias INT;
   DECLARE receives BOOLEAN;
 
@@ -250,7 +256,7 @@ END ;;
 -- array: Stalwart's emails query reads it through JSON_TABLE, because a
 -- query cannot search the login view's UNION by a function of its one
 -- bound value, and this function can (its variables are constants).
-CREATE OR REPLACE FUNCTION mailroute_stalwart_emails(p_name VARCHAR(512) CHARACTER SET utf8)
+CREATE OR REPLACE FUNCTION mailroute_stalwart_emails(p_name VARCHAR(512) CHARACTER SET utf8 COLLATE utf8_general_ci)
 RETURNS LONGTEXT CHARACTER SET utf8mb4
 DETERMINISTIC READS SQL DATA
 BEGIN
@@ -274,11 +280,11 @@ END ;;
 -- (exact localpart, then cut before the first '+', then before the first
 -- '-'), when its account receives mail; else NULL. The first candidate
 -- that addresses an account decides, as in Dovecot.
-CREATE OR REPLACE FUNCTION mailroute_stalwart_recipient(p_address VARCHAR(512) CHARACTER SET utf8)
+CREATE OR REPLACE FUNCTION mailroute_stalwart_recipient(p_address VARCHAR(512) CHARACTER SET utf8 COLLATE utf8_general_ci)
 RETURNS INT
 DETERMINISTIC READS SQL DATA
 BEGIN
-  DECLARE localpart, domain, candidate VARCHAR(512) CHARACTER SET utf8;
+  DECLARE localpart, domain, candidate VARCHAR(512) CHARACTER SET utf8 COLLATE utf8_general_ci;
   DECLARE delimiters VARCHAR(8) DEFAULT '+-';
   DECLARE i INT DEFAULT 0;
   DECLARE cut INT;
@@ -309,7 +315,7 @@ END ;;
 
 -- Whether p_domain is a name mail is accepted for: a domain or one of its
 -- aliases, or an account's external domain (Stalwart 0.9.0-0.10.6 ask).
-CREATE OR REPLACE FUNCTION mailroute_stalwart_domain(p_domain VARCHAR(255) CHARACTER SET utf8)
+CREATE OR REPLACE FUNCTION mailroute_stalwart_domain(p_domain VARCHAR(255) CHARACTER SET utf8 COLLATE utf8_general_ci)
 RETURNS BOOLEAN
 DETERMINISTIC READS SQL DATA
 BEGIN

@@ -10,6 +10,9 @@
 -- would also equate lea and léa, which are two names). mailroute_name_key()
 -- maps a name to bytes that are equal exactly when the names are.
 --
+-- utf8 parameters and variables are declared COLLATE utf8_general_ci, as
+-- in migration 0004 (why, and the repair on MariaDB 11.8: see there).
+--
 -- Triggers, not a UNIQUE key: one account may answer the same local part on
 -- its domain and as an external address (two rows, one account), and an
 -- address is made of two tables' rows (a localpart alias and each name of
@@ -58,7 +61,7 @@ DELIMITER ;;
 -- The lowered name, then the name without its ASCII letters, each as bytes
 -- and the first prefixed by its length: equal keys, equal names.
 CREATE OR REPLACE FUNCTION mailroute_name_key(
-    p_name VARCHAR(255) CHARACTER SET utf8)
+    p_name VARCHAR(255) CHARACTER SET utf8 COLLATE utf8_general_ci)
 RETURNS VARBINARY(1040)
 DETERMINISTIC NO SQL
 BEGIN
@@ -73,8 +76,8 @@ END ;;
 -- p_skip_domain_id (NULL: none) left out of the domain names. Both login
 -- views, each merged with the bound names, so both are index lookups.
 CREATE OR REPLACE FUNCTION mailroute_other_account(
-    p_localpart VARCHAR(255) CHARACTER SET utf8,
-    p_domain VARCHAR(255) CHARACTER SET utf8,
+    p_localpart VARCHAR(255) CHARACTER SET utf8 COLLATE utf8_general_ci,
+    p_domain VARCHAR(255) CHARACTER SET utf8 COLLATE utf8_general_ci,
     p_account_id INT, p_alias_id INT, p_skip_domain_id INT)
 RETURNS INT
 READS SQL DATA
@@ -98,11 +101,11 @@ BEGIN
 END ;;
 
 CREATE OR REPLACE PROCEDURE mailroute_refuse_collision(
-    p_localpart VARCHAR(255) CHARACTER SET utf8,
-    p_domain VARCHAR(255) CHARACTER SET utf8, p_other INT)
+    p_localpart VARCHAR(255) CHARACTER SET utf8 COLLATE utf8_general_ci,
+    p_domain VARCHAR(255) CHARACTER SET utf8 COLLATE utf8_general_ci, p_other INT)
 NO SQL
 BEGIN
-  DECLARE v_message VARCHAR(128) CHARACTER SET utf8 DEFAULT
+  DECLARE v_message VARCHAR(128) CHARACTER SET utf8 COLLATE utf8_general_ci DEFAULT
     LEFT(CONCAT('mailroute: ', p_localpart, '@', p_domain,
                 ' already names account ', p_other), 128);
   SIGNAL SQLSTATE '23000' SET MYSQL_ERRNO = 1062, MESSAGE_TEXT = v_message;
@@ -112,12 +115,12 @@ END ;;
 -- of its domain, and at its external domain.
 CREATE OR REPLACE PROCEDURE mailroute_guard_alias(
     p_alias_id INT, p_account_id INT,
-    p_localpart VARCHAR(255) CHARACTER SET utf8, p_domain_id INT,
-    p_external_domain VARCHAR(255) CHARACTER SET utf8)
+    p_localpart VARCHAR(255) CHARACTER SET utf8 COLLATE utf8_general_ci, p_domain_id INT,
+    p_external_domain VARCHAR(255) CHARACTER SET utf8 COLLATE utf8_general_ci)
 READS SQL DATA
 BEGIN
   DECLARE v_done BOOLEAN DEFAULT FALSE;
-  DECLARE v_name VARCHAR(255) CHARACTER SET utf8;
+  DECLARE v_name VARCHAR(255) CHARACTER SET utf8 COLLATE utf8_general_ci;
   DECLARE v_other INT;
   DECLARE names CURSOR FOR
     SELECT da.name FROM amavisd_domainalias da WHERE da.domain_id = p_domain_id;
@@ -151,11 +154,11 @@ END ;;
 -- the domain names: two accounts of one domain on one local part collide
 -- under its other names already, and adding a name does not make that.
 CREATE OR REPLACE PROCEDURE mailroute_guard_domain_name(
-    p_domain_id INT, p_name VARCHAR(255) CHARACTER SET utf8)
+    p_domain_id INT, p_name VARCHAR(255) CHARACTER SET utf8 COLLATE utf8_general_ci)
 READS SQL DATA
 BEGIN
   DECLARE v_done BOOLEAN DEFAULT FALSE;
-  DECLARE v_localpart VARCHAR(255) CHARACTER SET utf8;
+  DECLARE v_localpart VARCHAR(255) CHARACTER SET utf8 COLLATE utf8_general_ci;
   DECLARE v_account_id, v_alias_id, v_other INT;
   DECLARE aliases CURSOR FOR
     SELECT la.localpart, la.email_account_id, la.id

@@ -15,6 +15,9 @@
 --   continuity), else NULL; two accounts on it are the data error of
 --   mailroute_stalwart_find. No '+' or '-' cut: john-tag@ is refused at
 --   RCPT (550) unless it is an address of its own.
+--
+-- utf8 parameters and variables are declared COLLATE utf8_general_ci, as
+-- in migration 0004 (why, and the repair on MariaDB 11.8: see there).
 
 DROP PROCEDURE IF EXISTS mailroute_migration_0008_up;
 DELIMITER ;;
@@ -34,11 +37,11 @@ CALL mailroute_migration_0008_up();
 DROP PROCEDURE mailroute_migration_0008_up;
 
 DELIMITER ;;
-CREATE OR REPLACE FUNCTION mailroute_stalwart_address(p_address VARCHAR(512) CHARACTER SET utf8)
+CREATE OR REPLACE FUNCTION mailroute_stalwart_address(p_address VARCHAR(512) CHARACTER SET utf8 COLLATE utf8_general_ci)
 RETURNS INT
 DETERMINISTIC READS SQL DATA
 BEGIN
-  DECLARE localpart, domain VARCHAR(512) CHARACTER SET utf8;
+  DECLARE localpart, domain VARCHAR(512) CHARACTER SET utf8 COLLATE utf8_general_ci;
   DECLARE alias INT;
   DECLARE receives BOOLEAN;
 

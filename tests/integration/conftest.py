@@ -12,6 +12,11 @@ from mrtest.mariadb import MariaDB  # noqa: E402
 from mrtest.paths import ADMIN_CLI, CHECKPASSWORD  # noqa: E402
 
 
+def pytest_configure(config):
+    config.addinivalue_line("markers", "postfix: needs Debian's postfix and postfix-mysql "
+                            "(the chroot runs leave these out)")
+
+
 @pytest.fixture(scope="session")
 def workdir():
     path = tempfile.mkdtemp(prefix="mailroute-test-")

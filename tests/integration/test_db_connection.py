@@ -144,9 +144,7 @@ def test_worker_reconnects_after_a_cut_in_a_result(workdir, servers):
         second = dovecot.doveadm("user", "bigquota@example.com")
         assert second.returncode == 0, second
         assert "/example.com/b/bigquota\n" in second.stdout
-        with open(dovecot.log_path, errors="replace") as f:
-            log = f.read()
-        assert "Lost connection" in log, log[-3000:]
+        assert dovecot.logged("Lost connection"), dovecot.log()[-3000:]
         assert wire.connections == 2
     finally:
         dovecot.stop()

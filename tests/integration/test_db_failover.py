@@ -163,24 +163,21 @@ metric mailroute_lookups {
         out = dovecot.doveadm("user", "bigquota+%d@example.com" % next(lookups))
         return out.returncode == 0 and "/example.com/b/bigquota\n" in out.stdout
 
-    def log():
-        with open(dovecot.log_path, errors="replace") as f:
-            return f.read()
     try:
         assert user_ok() and primary.connections == 1
         primary.close()
         for _ in range(5):
             assert user_ok()
-        assert "database host 127.0.0.1:%d failed after" % port in log()
-        assert "failed over to 127.0.0.1:%d" % second_server.port in log()
+        assert dovecot.logged("database host 127.0.0.1:%d failed after" % port)
+        assert dovecot.logged("failed over to 127.0.0.1:%d" % second_server.port)
         primary = relay.Relay(mariadb.port, listen_port=port)
         time.sleep(1.2)  # db_retry_interval = 1
         assert user_ok()
         assert primary.connections == 1
-        assert "database host 127.0.0.1:%d is back" % port in log()
-        assert "leaving 127.0.0.1:%d for 127.0.0.1:%d" % (second_server.port, port) in log()
-        assert "password mismatch" not in log() and "unknown user" not in log()
-        assert "recipient lookup found in " in log()
+        assert dovecot.logged("database host 127.0.0.1:%d is back" % port)
+        assert dovecot.logged("leaving 127.0.0.1:%d for 127.0.0.1:%d" % (second_server.port, port))
+        assert dovecot.logged("recipient lookup found in ")
+        assert "password mismatch" not in dovecot.log() and "unknown user" not in dovecot.log()
         stats = dovecot.doveadm("stats", "dump")
         counted = [line.split("\t") for line in stats.stdout.splitlines()
                    if line.startswith("mailroute_lookups\t")]
@@ -207,9 +204,8 @@ def test_worker_fails_over_from_a_hung_host(workdir, mariadb, migrated_db, secon
         for n in range(1, 5):
             out = user(n)
             assert out.returncode == 0, out
-        with open(dovecot.log_path, errors="replace") as f:
-            log = f.read()
-        assert "failed over to 127.0.0.1:%d" % second_server.port in log
+        assert dovecot.logged("failed over to 127.0.0.1:%d" % second_server.port)
+        log = dovecot.log()
         assert log.count("database host 127.0.0.1:%d failed after" % primary.port) == 1
         assert "password mismatch" not in log and "unknown user" not in log
     finally:

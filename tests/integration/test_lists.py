@@ -201,6 +201,7 @@ def relayed(sink, subject):
 LOCAL_MEMBERS = ["john@example.com", "Mary@Mixed.Example", "john-smith@example.com"]
 
 
+@pytest.mark.postfix
 def test_list_mail_reaches_every_member(mail):
     """team@ on its customer's other domain name, in another case: each
     member account's maildir (Mary on another domain, john-smith through
@@ -221,6 +222,7 @@ def test_list_mail_reaches_every_member(mail):
                for f in os.listdir(john))
 
 
+@pytest.mark.postfix
 def test_list_deactivated_then_reactivated(mail, db, restore_lists):
     """A sequence: the list off, a message bounces and reaches no member;
     on again, the next one is delivered."""
@@ -236,6 +238,7 @@ def test_list_deactivated_then_reactivated(mail, db, restore_lists):
     assert relayed(sink, refused) == []
 
 
+@pytest.mark.postfix
 def test_similar_name_is_not_the_list(mail):
     """tëam@example.com is not team@ (SPEC 3): no member gets it."""
     dovecot, postfix, sink = mail
@@ -245,6 +248,7 @@ def test_similar_name_is_not_the_list(mail):
     assert relayed(sink, subject) == []
 
 
+@pytest.mark.postfix
 def test_postfix_user_cannot_read_password_hashes(mail, mariadb):
     conn = MySQLdb.connect(unix_socket=mariadb.socket, user=POSTFIX_USER,
                            password=POSTFIX_PASSWORD, db="mailroute")

@@ -42,6 +42,16 @@ class Dovecot:
         self.auth_config = auth_config
         self.vmail = ensure_vmail_user()
 
+    def log(self):
+        with open(self.log_path, errors="replace") as f:
+            return f.read()
+
+    def logged(self, pattern, timeout=10):
+        """The first match of the regular expression pattern in the log,
+        waiting for it: Dovecot's log process writes a line after the
+        request that caused it has been answered."""
+        return wait_for(lambda: re.search(pattern, self.log()), timeout)
+
     def write_config(self):
         os.makedirs(self.base_dir, exist_ok=True)
         shutil.copy(conf_path("dovecot-acl"), self.acl_path)

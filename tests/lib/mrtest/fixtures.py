@@ -34,6 +34,11 @@ def django_hashers():
     return hashers
 
 
+def django_pbkdf2_iterations():
+    """The iteration count of the pbkdf2_sha256 hashes this Django makes."""
+    return django_hashers().PBKDF2PasswordHasher.iterations
+
+
 def _run(server, path, db):
     code, out, err = server.run_file(path, db)
     if code != 0:
@@ -97,7 +102,8 @@ def write_config(path, server, db, **extra):
         "db_password_file": password_file,
         "db_connect_timeout": "2",
         "db_read_timeout": "5",
-        "dummy_pbkdf2_iterations": "260000",
+        # what this Django makes (Debian 12: 260000, Debian 13: 600000)
+        "dummy_pbkdf2_iterations": str(django_pbkdf2_iterations()),
     }
     lines.update(extra)
     with open(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as f:

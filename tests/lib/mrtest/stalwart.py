@@ -3,7 +3,8 @@ queries of conf.d/stalwart (read from the files, never retyped), run the
 way Stalwart runs them, and its documented rules applied to the answers.
 Secrets are checked by implementations independent of mailroute-auth."""
 import base64
-import crypt
+import ctypes
+import ctypes.util
 import hashlib
 import hmac
 import json
@@ -271,11 +272,19 @@ def _scrypt_phc_verify(secret, password):
     return hmac.compare_digest(key, expected)
 
 
+def system_crypt(password, salt):
+    """libcrypt's crypt(3): Python 3.13 (Debian 13) has no crypt module."""
+    libcrypt = ctypes.CDLL(ctypes.util.find_library("crypt"))
+    libcrypt.crypt.restype = ctypes.c_char_p
+    libcrypt.crypt.argtypes = [ctypes.c_char_p, ctypes.c_char_p]
+    return libcrypt.crypt(password.encode(), salt.encode()).decode()
+
+
 def verify_secret(secret, password, phc_verify):
     """What Stalwart does with a secret and a password: by prefix, or a
     plain-text comparison for anything else (so a raw Django hash would be
     a working password). Implementations: RustCrypto pbkdf2 (the crate
-    Stalwart links), argon2-cffi, bcrypt, hashlib, crypt."""
+    Stalwart links), argon2-cffi, bcrypt, hashlib, the system's crypt(3)."""
     if secret.startswith("$pbkdf2-sha256$"):
         p = subprocess.run([phc_verify, secret], input=password.encode(), capture_output=True)
         if p.returncode == 2:
@@ -299,5 +308,5 @@ def verify_secret(secret, password, phc_verify):
         digest = base64.b64encode(hashlib.md5(password.encode()).digest()).decode()
         return hmac.compare_digest(secret[5:], digest)
     if secret.startswith("{CRYPT}"):
-        return hmac.compare_digest(crypt.crypt(password, secret[7:9]), secret[7:])
+        return hmac.compare_digest(system_crypt(password, secret[7:9]), secret[7:])
     return hmac.compare_digest(secret.encode(), password.encode())
