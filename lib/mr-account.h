@@ -8,6 +8,9 @@
 #define MR_NAME_SIZE 768
 /* auth_user.password is varchar(128); room for any ASCII hash + NUL. */
 #define MR_PASSWORD_SIZE 400
+/* An account's shared-folder groups, comma-separated: about twenty groups
+   of long names. More is a malformed row, never a silent cut. */
+#define MR_GROUPS_SIZE 4096
 
 /* One account as the login view gives it (SPEC 2.3), with the effective
    policy values already resolved (account policy, else domain policy). */
@@ -28,6 +31,10 @@ struct mr_account {
 	unsigned long storage_days;
 	bool has_quota;
 	unsigned long quota_mb;
+	/* the account's shared-folder groups (migration 0011), as Dovecot's
+	   acl_groups names them: <name>@<group domain>, comma-separated,
+	   sorted; "" for none */
+	char groups[MR_GROUPS_SIZE];
 };
 
 /* SPEC 3 admission: login needs an active hosted or continuity account;

@@ -77,7 +77,7 @@ enum account_column_id {
 	COL_ACCOUNT_ID, COL_USER_ID, COL_DOMAIN_ID,
 	COL_LOCALPART, COL_DOMAIN, COL_PASSWORD,
 	COL_IS_ACTIVE, COL_HOSTED, COL_CONTINUITY,
-	COL_STORAGE_DAYS, COL_QUOTA_MB,
+	COL_STORAGE_DAYS, COL_QUOTA_MB, COL_GROUPS,
 	COL_COUNT
 };
 
@@ -106,6 +106,8 @@ enum account_column_type {
 struct account_column {
 	/* as the views (mailroute_login_*, mailroute_user) name it */
 	const char *name;
+	/* what a statement reads for it, NULL: the view's column itself */
+	const char *expression;
 	enum account_column_type type;
 	/* where it lands in struct account_row; a string's buffer size */
 	size_t offset, size;
@@ -115,10 +117,21 @@ struct account_column {
 };
 
 #define NUMBER_COLUMN(name, field, nullable) \
-	{ name, COLUMN_NUMBER, offsetof(struct account_row, field), 0, nullable }
-#define STRING_COLUMN(name, field, nullable) \
-	{ name, COLUMN_STRING, offsetof(struct account_row, field), \
+	{ name, NULL, COLUMN_NUMBER, offsetof(struct account_row, field), 0, \
+	  nullable }
+#define STRING_COLUMN_AS(name, expression, field, nullable) \
+	{ name, expression, COLUMN_STRING, \
+	  offsetof(struct account_row, field), \
 	  sizeof(((struct account_row *)NULL)->field), nullable }
+#define STRING_COLUMN(name, field, nullable) \
+	STRING_COLUMN_AS(name, NULL, field, nullable)
+
+/* An account's groups, one index probe on mailroute_group_member per row
+   read; the view's column is member_account_id, so account_id here is
+   the outer row's. NULL for none. */
+#define GROUPS_EXPRESSION \
+	"(SELECT GROUP_CONCAT(acl_group ORDER BY acl_group SEPARATOR ',') " \
+	"FROM mailroute_account_group WHERE member_account_id = account_id)"
 
 static const struct account_column account_columns[COL_COUNT] = {
 	[COL_ALIAS_ID] = NUMBER_COLUMN("alias_id", alias_id, false),
@@ -138,6 +151,8 @@ static const struct account_column account_columns[COL_COUNT] = {
 	[COL_STORAGE_DAYS] =
 		NUMBER_COLUMN("continuity_storage_days", storage_days, true),
 	[COL_QUOTA_MB] = NUMBER_COLUMN("quota_mb", quota_mb, true),
+	[COL_GROUPS] = STRING_COLUMN_AS("acl_groups", GROUPS_EXPRESSION,
+					account.groups, true),
 };
 
 /* What a statement reads for a column other than the column itself. */
@@ -146,9 +161,11 @@ struct column_override {
 	const char *expression;
 };
 
-/* Listing reads mailroute_user, which has no login columns. */
+/* Listing reads mailroute_user, which has no login columns; listings
+   need no groups. */
 #define LISTED_NO_LOGIN \
-	{ COL_LOGIN_LOCALPART, "''" }, { COL_LOGIN_DOMAIN, "''" }
+	{ COL_LOGIN_LOCALPART, "''" }, { COL_LOGIN_DOMAIN, "''" }, \
+	{ COL_GROUPS, "NULL" }
 
 /* Appends text to query (QUERY_SIZE bytes); false if it does not fit. */
 static bool query_append(char *query, const char *text)
@@ -171,7 +188,7 @@ static bool query_append_account_select(char *query,
 	bool fits = query_append(query, "SELECT ");
 
 	for (unsigned int i = 0; i < COL_COUNT; i++) {
-		const char *expression = NULL;
+		const char *expression = account_columns[i].expression;
 
 		for (unsigned int j = 0; j < override_count; j++) {
 			if (overrides[j].column == i)
@@ -676,9 +693,11 @@ static int account_row_finish(struct account_row *row,
 		return -1;
 	}
 	if (strlen(account->localpart) != row->length[COL_LOCALPART] ||
-	    strlen(account->domain) != row->length[COL_DOMAIN]) {
+	    strlen(account->domain) != row->length[COL_DOMAIN] ||
+	    (!row->is_null[COL_GROUPS] &&
+	     strlen(account->groups) != row->length[COL_GROUPS])) {
 		mr_error_set(error,
-			"malformed row for account %llu: NUL byte in a name",
+			"malformed row for account %llu: NUL byte in a name or group",
 			row->account_id);
 		return -1;
 	}

@@ -113,7 +113,7 @@ int mr_db_query_rows(struct mr_db *db, unsigned int slot, const char *query,
 		     struct mr_error *error);
 
 /* The schema version this code reads: every migration up to it applied. */
-#define MR_DB_SCHEMA_VERSION 10
+#define MR_DB_SCHEMA_VERSION 11
 
 /* What check-config shows about the server that answered. */
 struct mr_db_server {

@@ -83,12 +83,18 @@ static int fields_make(const struct mr_config *config,
 		add_location_fields(dovecot_r, fields, dovecot24);
 	if (ok && fields->has_quota)
 		ok = add_quota_field(dovecot_r, fields, dovecot24);
-	if (ok && fields->acl_group != NULL)
-		ok = add_field(dovecot_r, "acl_groups", strdup(fields->acl_group));
+	if (ok && fields->acl_groups != NULL)
+		ok = add_field(dovecot_r, "acl_groups",
+			       strdup(fields->acl_groups));
 	if (ok && fields->autoexpunge_days > 0) {
 		ok = add_field(dovecot_r, "userdb_import",
 			       autoexpunge_imports(config,
 						   fields->autoexpunge_days));
+	}
+	/* 2.4 has no shared namespace include yet */
+	if (ok && fields->shared_folders_off && !dovecot24) {
+		ok = add_field(dovecot_r, "namespace/shared/disabled",
+			       strdup("yes"));
 	}
 	if (!ok) {
 		mr_dovecot_fields_free(dovecot_r);

@@ -18,7 +18,9 @@ struct mr_field {
 struct mr_dovecot_fields {
 	/* present fields in this order, without user:
 	   2.3: home, mail (maildir:<mail_dir>:INDEX=<index_dir>:LAYOUT=fs),
-	   quota_rule (*:storage=<MB>M), acl_groups, userdb_import;
+	   quota_rule (*:storage=<MB>M), acl_groups, userdb_import,
+	   namespace/shared/disabled (yes: mailroute-shared.conf.ext's
+	   namespace off);
 	   2.4: home, mail_driver (maildir), mail_path, mail_index_path,
 	   mailbox_list_layout (fs), quota_storage_size (<MB>M or unlimited),
 	   acl_groups, userdb_import.

@@ -56,6 +56,54 @@ static bool refuse_unsafe_name(const struct mr_account *account,
 	return true;
 }
 
+/* Group names come from mailroute_group (lowercase ASCII, CHECKed) and a
+   domain's name: Dovecot splits acl_groups at ',' and ' ', and 2.4
+   unescapes '\\' and '"'. Anything else that is not a name's character
+   is refused rather than passed on. */
+static bool refuse_unsafe_groups(const struct mr_account *account,
+				 struct mr_error *error)
+{
+	static const char allowed[] = "abcdefghijklmnopqrstuvwxyz"
+		"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-_@,";
+	size_t chars;
+
+	for (const unsigned char *p = (const unsigned char *)account->groups;
+	     *p != '\0'; p++) {
+		if (*p < 0x80 && strchr(allowed, *p) == NULL) {
+			mr_error_set(error, "account %llu: a group name "
+				     "contains byte 0x%02x: no acl_groups "
+				     "are built for it",
+				     (unsigned long long)account->account_id,
+				     *p);
+			return true;
+		}
+	}
+	if (!mr_utf8_valid(account->groups, &chars)) {
+		mr_error_set(error, "account %llu: a group name is not "
+			     "well-formed UTF-8",
+			     (unsigned long long)account->account_id);
+		return true;
+	}
+	return false;
+}
+
+/* *joined_r = "continuity,sales@example.com", "continuity" or
+   "sales@example.com": the continuity group (NULL: none) before the
+   account's groups ("": none); NULL when there is neither. False when
+   out of memory. */
+static bool acl_groups_join(const char *continuity_group, const char *groups,
+			    char **joined_r)
+{
+	if (continuity_group == NULL && groups[0] == '\0') {
+		*joined_r = NULL;
+		return true;
+	}
+	*joined_r = continuity_group == NULL ? strdup(groups) :
+		mr_text_printf("%s%s%s", continuity_group,
+			       groups[0] == '\0' ? "" : ",", groups);
+	return *joined_r != NULL;
+}
+
 /* Dovecot keeps an autoexpunge interval as seconds in an unsigned int: a
    longer one is refused when the session starts, after a login that
    succeeded. */
@@ -67,11 +115,13 @@ int mr_userdb_fields_build(const struct mr_config *config,
 			   struct mr_error *error)
 {
 	bool continuity_only = account->continuity && !account->hosted;
+	bool groups_ok;
 
 	memset(fields_r, 0, sizeof(*fields_r));
 	if (refuse_unsafe_name(account, "domain", account->domain, 2, error) ||
 	    refuse_unsafe_name(account, "localpart", account->localpart, 1,
-			       error))
+			       error) ||
+	    refuse_unsafe_groups(account, error))
 		return -1;
 	if (continuity_only && account->has_storage_days &&
 	    account->storage_days > MAX_AUTOEXPUNGE_DAYS) {
@@ -92,15 +142,17 @@ int mr_userdb_fields_build(const struct mr_config *config,
 		fields_r->mail_dir = mr_text_printf("%s/mail", fields_r->home);
 	fields_r->has_quota = account->has_quota;
 	fields_r->quota_mb = account->quota_mb;
-	if (continuity_only) {
-		fields_r->acl_group = config->continuity_acl_group;
-		if (account->has_storage_days)
-			fields_r->autoexpunge_days = account->storage_days;
-	}
+	groups_ok = acl_groups_join(continuity_only ?
+		config->continuity_acl_group : NULL, account->groups,
+		&fields_r->acl_groups);
+	if (continuity_only && account->has_storage_days)
+		fields_r->autoexpunge_days = account->storage_days;
+	fields_r->shared_folders_off = continuity_only;
 	fields_r->continuity_withheld = account->hosted && account->continuity;
 
 	if (fields_r->user == NULL || fields_r->home == NULL ||
-	    fields_r->index_dir == NULL || fields_r->mail_dir == NULL) {
+	    fields_r->index_dir == NULL || fields_r->mail_dir == NULL ||
+	    !groups_ok) {
 		mr_userdb_fields_free(fields_r);
 		mr_error_set(error, "account %llu: out of memory",
 			     (unsigned long long)account->account_id);
@@ -115,5 +167,6 @@ void mr_userdb_fields_free(struct mr_userdb_fields *fields)
 	free(fields->home);
 	free(fields->mail_dir);
 	free(fields->index_dir);
+	free(fields->acl_groups);
 	memset(fields, 0, sizeof(*fields));
 }

@@ -23,12 +23,18 @@ struct mr_userdb_fields {
 	/* the effective quota in MB, 0 unlimited; has_quota false: none */
 	bool has_quota;
 	unsigned long quota_mb;
-	/* the configuration's continuity ACL group; NULL unless continuity
-	   without hosted */
-	const char *acl_group;
+	/* Dovecot's acl_groups, comma-separated: the configuration's
+	   continuity group for continuity without hosted, then the account's
+	   shared-folder groups; NULL for none */
+	char *acl_groups;
 	/* continuity without hosted keeping mail this many days in every
 	   configured continuity mailbox; 0: nothing expires */
 	unsigned long autoexpunge_days;
+	/* continuity without hosted: no shared folders. Its read-only ACL
+	   (group-override on every mailbox name) would otherwise also
+	   reach every other user's mailboxes through the shared
+	   namespace. */
+	bool shared_folders_off;
 	/* hosted and continuity both set: hosted wins, no autoexpunge (the
 	   hosted mailbox is the customer's only copy). Worth a log line. */
 	bool continuity_withheld;
@@ -37,7 +43,8 @@ struct mr_userdb_fields {
 /* Refuses (returns -1, error naming the account id) an account whose
    domain or localpart would not make a safe path: '/', ':', control
    characters, "." or "..", malformed UTF-8, a domain shorter than two
-   characters; and storage days longer than Dovecot can keep. */
+   characters; storage days longer than Dovecot can keep; and a group
+   name with a byte Dovecot would read as a separator or an escape. */
 int mr_userdb_fields_build(const struct mr_config *config,
 			   const struct mr_account *account,
 			   struct mr_userdb_fields *fields_r,

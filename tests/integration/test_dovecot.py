@@ -15,7 +15,7 @@ import pytest
 
 from mrtest import fixtures
 from mrtest.dovecot import (IMAP, POP3, Dovecot, dovecot_version, install_auth_modules,
-                            is_dovecot_24, module_auth, sql_auth)
+                            is_dovecot_24, module_auth, start_mail_host)
 
 pw = fixtures.fixture_password
 MODES = ["module"] if is_dovecot_24() else ["module", "sql"]
@@ -43,22 +43,7 @@ class MailHost:
 def host(request, workdir, mariadb, migrated_db):
     mode = request.param
     root = os.path.join(workdir, "dovecot-" + mode)
-    os.makedirs(root)
-    os.chmod(root, 0o755)
-    mail_root, index_root = os.path.join(root, "mailstorage"), os.path.join(root, "mailindices")
-    install_auth_modules()
-    if mode == "module":
-        conf = fixtures.write_config(os.path.join(root, "mailroute-auth.conf"), mariadb, migrated_db,
-                                     mail_root=mail_root, index_root=index_root)
-        auth = module_auth(conf)
-    else:
-        auth = sql_auth(os.path.join(root, "dovecot-sql.conf.ext"), mariadb, migrated_db,
-                        mail_root, index_root)
-    dovecot = Dovecot(os.path.join(root, "dovecot"), auth)
-    for d in (mail_root, index_root):
-        os.makedirs(d)
-        os.chown(d, dovecot.vmail.pw_uid, dovecot.vmail.pw_gid)
-    dovecot.start()
+    dovecot = start_mail_host(root, mariadb, migrated_db, mode)
     yield MailHost(mode, root, dovecot)
     dovecot.stop()
 

@@ -13,7 +13,7 @@ from email.message import EmailMessage
 import MySQLdb
 import pytest
 
-from mrtest.dovecot import start_module_host, wait_for
+from mrtest.dovecot import start_mail_host, wait_for
 from mrtest.paths import ADMIN_CLI, SOURCE_DIR
 from mrtest.postfix import Postfix, SmtpSink
 
@@ -161,7 +161,7 @@ def mail(workdir, mariadb, migrated_db):
     root = os.path.join(workdir, "lists")
     mariadb.run_template(os.path.join(SOURCE_DIR, "conf.d", "postfix", "db-user.sql"), migrated_db,
                          {"@POSTFIX_HOST@": "localhost", "@PASSWORD@": POSTFIX_PASSWORD})
-    dovecot = start_module_host(root, mariadb, migrated_db)
+    dovecot = start_mail_host(root, mariadb, migrated_db)
     sink = SmtpSink()
     postfix = Postfix(os.path.join(root, "postfix"), DOMAINS, dovecot.lmtp_port, sink.port)
     postfix.start("hosts = unix:%s\ndbname = %s\nuser = %s\npassword = %s\n"

@@ -12,7 +12,7 @@ import subprocess
 
 import pytest
 
-from mrtest.dovecot import (ensure_vmail_user, is_dovecot_24, read_conf, start_module_host,
+from mrtest.dovecot import (ensure_vmail_user, is_dovecot_24, read_conf, start_mail_host,
                             wait_for)
 from mrtest.paths import ADMIN_CLI, SOURCE_DIR
 
@@ -52,7 +52,7 @@ def start_dovecot(root, mariadb, db, tempfail):
     if tempfail:
         assert "quota_full_tempfail = no" in usage
         usage = usage.replace("quota_full_tempfail = no", "quota_full_tempfail = yes")
-    return start_module_host(os.path.join(root, "host"), mariadb, db, usage)
+    return start_mail_host(os.path.join(root, "host"), mariadb, db, extra_config=usage)
 
 
 @pytest.fixture(scope="module")

@@ -215,15 +215,15 @@ BASE_TABLES = ("amavisd_customer", "amavisd_domain", "amavisd_domainalias", "ama
                "amavisd_localpartalias", "amavisd_policy", "auth_user")
 
 
-# the migrations hosted mail added (lists, quota usage): down and up again
-# at scale
+# the migrations hosted mail added (lists, quota usage, shared-folder
+# groups): down and up again at scale
 ROUND_TRIP_FROM = "0009"
 
 
 def round_trip_newest_migrations(server, db):
     """Down (newest first) then up on the scale database: the tables they
     do not own unchanged, their own gone and back (empty: down drops the
-    lists and the usage)."""
+    lists, the usage and the groups)."""
     def checksums():
         return server.query("CHECKSUM TABLE %s" % ", ".join(BASE_TABLES), db=db)
 
@@ -235,12 +235,15 @@ def round_trip_newest_migrations(server, db):
     after_down = checksums()
     gone = server.query("SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = %s"
                         " AND (table_name LIKE 'mailroute\\_list%%'"
-                        " OR table_name LIKE 'mailroute\\_quota%%')", (db,))[0][0]
+                        " OR table_name LIKE 'mailroute\\_quota%%'"
+                        " OR table_name LIKE 'mailroute\\_group%%'"
+                        " OR table_name = 'mailroute_account_group')", (db,))[0][0]
     up = run("up")
     lists = server.query("SELECT COUNT(*) FROM mailroute_list_expansion", db=db)[0][0]
     usage = server.query("SELECT COUNT(*) FROM mailroute_quota_usage", db=db)[0][0]
+    groups = server.query("SELECT COUNT(*) FROM mailroute_account_group", db=db)[0][0]
     return {"down": down, "up": up, "unchanged": before == after_down == checksums(),
-            "gone": gone, "rows after up": lists + usage}
+            "gone": gone, "rows after up": lists + usage + groups}
 
 
 def stalwart_value(key, address):
@@ -400,7 +403,7 @@ def test_newest_migrations_round_trip_at_scale(measured):
     _, answers = measured
     for accounts in SIZES:
         result = answers[("round-trip", accounts)]
-        assert result == {"down": [0, 0], "up": [0, 0], "unchanged": True, "gone": 0,
+        assert result == {"down": [0, 0, 0], "up": [0, 0, 0], "unchanged": True, "gone": 0,
                           "rows after up": 0}, (accounts, result)
 
 

@@ -155,7 +155,10 @@ START_TEST(continuity)
 		"namespace/inbox/mailbox/Trash/autoexpunge=30d\t"
 		"namespace/inbox/mailbox/Sent/autoexpunge=30d");
 	ck_assert(!b.fields.continuity_withheld);
-	ck_assert_uint_eq(b.dovecot.count, 4);
+	/* the continuity ACL reaches every mailbox name: no shared
+	   namespace, or it would reach other users' mailboxes */
+	ck_assert_str_eq(field(&b, "namespace/shared/disabled"), "yes");
+	ck_assert_uint_eq(b.dovecot.count, 5);
 	ck_assert_str_eq(b.dovecot.list[2].name, "acl_groups");
 	built_free(&b);
 
@@ -177,8 +180,53 @@ START_TEST(continuity)
 	build_ok(&account, &b);
 	ck_assert_ptr_null(field(&b, "acl_groups"));
 	ck_assert_ptr_null(field(&b, "userdb_import"));
+	ck_assert_ptr_null(field(&b, "namespace/shared/disabled"));
 	ck_assert(b.fields.continuity_withheld);
 	built_free(&b);
+}
+END_TEST
+
+/* Shared-folder groups follow the continuity group; a byte Dovecot would
+   split or unescape at refuses the account rather than pass on. */
+START_TEST(groups)
+{
+	struct mr_account account = account_new("john", "example.com");
+	struct mr_userdb_fields fields;
+	struct mr_error error;
+	struct built b;
+	static const char *const refused[] = {
+		"a b@example.com", "a\"b@example.com", "a\\b@example.com",
+		"a\tb@example.com", "a\xff@example.com",
+	};
+
+	strcpy(account.groups, "board@example.com,staff@example.com");
+	build_ok(&account, &b);
+	ck_assert_str_eq(field(&b, "acl_groups"),
+			 "board@example.com,staff@example.com");
+	built_free(&b);
+
+	account.hosted = false;
+	account.continuity = true;
+	build_ok(&account, &b);
+	ck_assert_str_eq(field(&b, "acl_groups"),
+			 "continuity,board@example.com,staff@example.com");
+	built_free(&b);
+
+	account.groups[0] = '\0';
+	account.hosted = true;
+	account.continuity = false;
+	build_ok(&account, &b);
+	ck_assert_ptr_null(field(&b, "acl_groups"));
+	built_free(&b);
+
+	for (unsigned int i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
+		strcpy(account.groups, refused[i]);
+		ck_assert_msg(mr_userdb_fields_build(unit_config, &account,
+						     &fields, &error) == -1,
+			      "accepted group list #%u", i);
+		ck_assert_ptr_nonnull(strstr(error.message, "account 42"));
+		ck_assert_ptr_null(fields.acl_groups);
+	}
 }
 END_TEST
 
@@ -276,6 +324,7 @@ Suite *userdb_fields_suite(void)
 	tcase_add_test(tc, unsafe_names_refused);
 	tcase_add_test(tc, quota_rule);
 	tcase_add_test(tc, continuity);
+	tcase_add_test(tc, groups);
 	tcase_add_test(tc, storage_days_dovecot_cannot_take);
 	tcase_add_test(tc, dovecot24_names);
 	suite_add_tcase(suite, tc);

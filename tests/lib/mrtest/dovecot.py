@@ -282,18 +282,24 @@ def checkpassword_auth(binary, config_path, vmail_user=VMAIL_USER):
             .replace("=vmail", "=" + vmail_user))
 
 
-def start_module_host(root, server, db, extra_config=""):
-    """A started Dovecot with the module under root: its mailroute-auth.conf
-    for the database, mail and index roots the vmail user owns, the
-    caller's extra configuration after the auth include."""
+def start_mail_host(root, server, db, mode="module", extra_config=""):
+    """A started Dovecot under root with mail and index roots the vmail
+    user owns, authenticating through the module (its mailroute-auth.conf
+    for the database and roots) or, mode "sql", the shipped stock-SQL
+    include; the caller's extra configuration after the auth include."""
     from . import fixtures
     os.makedirs(root)
     os.chmod(root, 0o755)
     mail_root, index_root = os.path.join(root, "mailstorage"), os.path.join(root, "mailindices")
     install_auth_modules()
-    conf = fixtures.write_config(os.path.join(root, "mailroute-auth.conf"), server, db,
-                                 mail_root=mail_root, index_root=index_root)
-    dovecot = Dovecot(os.path.join(root, "dovecot"), module_auth(conf) + extra_config)
+    if mode == "module":
+        conf = fixtures.write_config(os.path.join(root, "mailroute-auth.conf"), server, db,
+                                     mail_root=mail_root, index_root=index_root)
+        auth = module_auth(conf)
+    else:
+        auth = sql_auth(os.path.join(root, "dovecot-sql.conf.ext"), server, db, mail_root,
+                        index_root)
+    dovecot = Dovecot(os.path.join(root, "dovecot"), auth + extra_config)
     for d in (mail_root, index_root):
         os.makedirs(d)
         os.chown(d, dovecot.vmail.pw_uid, dovecot.vmail.pw_gid)

@@ -34,6 +34,20 @@ def django_hashers():
     return hashers
 
 
+def django_hasher_names():
+    """The algorithms of the configured Django hashers that can make a
+    hash here: Django's crypt hasher needs Python's crypt module, which
+    Python 3.13 (Debian 13) no longer has."""
+    import importlib.util
+    names = []
+    for hasher in django_hashers().get_hashers():
+        library = getattr(hasher, "library", None)
+        module = library[1] if isinstance(library, tuple) else library
+        if module is None or importlib.util.find_spec(module) is not None:
+            names.append(hasher.algorithm)
+    return names
+
+
 def django_pbkdf2_iterations():
     """The iteration count of the pbkdf2_sha256 hashes this Django makes."""
     return django_hashers().PBKDF2PasswordHasher.iterations

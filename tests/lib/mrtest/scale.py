@@ -12,6 +12,11 @@ Distribution lists (migration 0009): every domain has team@ with its ten
 accounts and one external address as members; every tenth domain's list
 also has the list of the domain before as a member.
 
+Shared-folder groups (migration 0011): every domain has staff@, whose
+member is the domain's third account (the one test_scale measures,
+accounts // 2 + 3), so that a lookup reads a group, not only an empty
+index range.
+
 Policies as production mixes them: domains in turn hosted with a quota,
 hosted without one, and continuity-only (30 days); every seventh account
 with a policy of its own that overrides the quota. Every account may log
@@ -117,10 +122,11 @@ def load(server, db, accounts=1_000_000):
     # statistics from every row (engine-independent), not InnoDB's random
     # index dives: the same data gets the same plans at every load, so
     # that read counts compare between loads
-    run_bulk(server, db, list_statements(accounts))
+    run_bulk(server, db, list_statements(accounts) + group_statements(accounts))
     server.query("ANALYZE TABLE amavisd_domain, amavisd_domainalias, auth_user,"
                  " amavisd_emailaccount, amavisd_localpartalias, amavisd_policy,"
-                 " mailroute_list, mailroute_list_member PERSISTENT FOR ALL", db=db)
+                 " mailroute_list, mailroute_list_member, mailroute_group,"
+                 " mailroute_group_member PERSISTENT FOR ALL", db=db)
 
 
 def list_statements(accounts):
@@ -136,6 +142,18 @@ def list_statements(accounts):
         " SELECT seq, CONCAT('partner', seq, '@outside.example') FROM seq_1_to_%d" % domains,
         "INSERT INTO mailroute_list_member (list_id, member_list_id)"
         " SELECT seq, seq - 1 FROM seq_1_to_%d WHERE seq %% 10 = 0" % domains,
+    ]
+
+
+def group_statements(accounts):
+    """staff@ on every domain, the domain's third account its member."""
+    domains = accounts // ACCOUNTS_PER_DOMAIN
+    return [
+        "INSERT INTO mailroute_group (id, domain_id, name)"
+        " SELECT seq, seq, 'staff' FROM seq_1_to_%d" % domains,
+        "INSERT INTO mailroute_group_member (group_id, account_id)"
+        " SELECT (seq - 1) DIV %d + 1, seq FROM seq_1_to_%d WHERE seq %% %d = 3"
+        % (ACCOUNTS_PER_DOMAIN, accounts, ACCOUNTS_PER_DOMAIN),
     ]
 
 

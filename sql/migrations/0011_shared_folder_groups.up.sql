@@ -1,0 +1,113 @@
+-- Migration 0011 up: groups for shared folders, one customer's each.
+--
+--   mailroute_group         a group: a name on one customer domain
+--   mailroute_group_member  an account in a group
+--
+-- Dovecot's userdb gives an account its groups in acl_groups (beside the
+-- configured continuity group) as <name>@<the group domain's primary
+-- name>. Domain names are unique, so two customers' groups never have
+-- the same name, and the continuity group (no '@') is none of them. A
+-- mailbox owner shares a folder with a group by an IMAP SETACL for the
+-- identifier $<name>@<domain>; the members see it under the shared
+-- namespace (conf.d/dovecot/mailroute-shared.conf.ext).
+--
+-- Renaming a domain's primary name renames its groups: rights granted to
+-- the old name then apply to nobody (members lose the folder; no one
+-- else gains it) until the owners grant them again.
+--
+-- A member is an account of the group's customer (one of its alias rows
+-- is on the group's domain or on another domain of the same customer):
+-- the triggers refuse other accounts (SQLSTATE 45000), and the view
+-- mailroute_account_group gives no group to an account that has left the
+-- customer since, so a stale row never opens another customer's folders.
+--
+-- Online: two new tables, two triggers on them and a view; no existing
+-- table is altered. Creating the foreign keys takes a brief shared
+-- metadata lock on amavisd_domain and amavisd_emailaccount.
+
+SET SESSION lock_wait_timeout = 3;
+SET SESSION innodb_lock_wait_timeout = 3;
+
+DROP PROCEDURE IF EXISTS mailroute_migration_0011_up;
+DELIMITER ;;
+CREATE PROCEDURE mailroute_migration_0011_up()
+BEGIN
+  IF NOT EXISTS (SELECT 1 FROM mailroute_schema_version WHERE version = 10) THEN
+    SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT =
+      'migration 0011 needs migration 0010';
+  END IF;
+  IF NOT EXISTS (SELECT 1 FROM mailroute_schema_version WHERE version = 11) THEN
+    INSERT INTO mailroute_schema_version (version, name)
+      VALUES (11, 'shared_folder_groups');
+  END IF;
+END ;;
+DELIMITER ;
+CALL mailroute_migration_0011_up();
+DROP PROCEDURE mailroute_migration_0011_up;
+
+-- The name is what an IMAP client types after '$': lowercase ASCII, no
+-- separator Dovecot splits acl_groups at (',' and ' ').
+CREATE TABLE IF NOT EXISTS mailroute_group (
+  id INT NOT NULL AUTO_INCREMENT PRIMARY KEY,
+  domain_id INT NOT NULL,
+  name VARCHAR(64) CHARACTER SET ascii COLLATE ascii_bin NOT NULL,
+  description VARCHAR(255) NOT NULL DEFAULT '',
+  UNIQUE KEY mailroute_group_name (domain_id, name),
+  CONSTRAINT mailroute_group_name_valid CHECK (name REGEXP '^[a-z0-9][a-z0-9._-]*$'),
+  CONSTRAINT mailroute_group_domain_fk FOREIGN KEY (domain_id)
+    REFERENCES amavisd_domain (id) ON DELETE CASCADE
+) ENGINE=InnoDB DEFAULT CHARSET=utf8 COLLATE=utf8_general_ci;
+
+CREATE TABLE IF NOT EXISTS mailroute_group_member (
+  id INT NOT NULL AUTO_INCREMENT PRIMARY KEY,
+  group_id INT NOT NULL,
+  account_id INT NOT NULL,
+  UNIQUE KEY mailroute_group_member_once (group_id, account_id),
+  KEY mailroute_group_member_of_account (account_id),
+  CONSTRAINT mailroute_group_member_group_fk FOREIGN KEY (group_id)
+    REFERENCES mailroute_group (id) ON DELETE CASCADE,
+  CONSTRAINT mailroute_group_member_account_fk FOREIGN KEY (account_id)
+    REFERENCES amavisd_emailaccount (id) ON DELETE CASCADE
+) ENGINE=InnoDB DEFAULT CHARSET=utf8 COLLATE=utf8_general_ci;
+
+DELIMITER ;;
+
+CREATE OR REPLACE PROCEDURE mailroute_group_check_member(
+    p_group_id INT, p_account_id INT)
+READS SQL DATA
+BEGIN
+  DECLARE message VARCHAR(255);
+
+  IF NOT EXISTS (SELECT 1 FROM mailroute_group g
+                   JOIN amavisd_domain gd ON gd.id = g.domain_id
+                   JOIN amavisd_localpartalias a ON a.email_account_id = p_account_id
+                   JOIN amavisd_domain d ON d.id = a.domain_id
+                  WHERE g.id = p_group_id
+                    AND (d.id = gd.id OR d.customer_id = gd.customer_id)) THEN
+    SET message = CONCAT('mailroute: account ', p_account_id,
+                         ' is not of the customer of group ', p_group_id);
+    SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = message;
+  END IF;
+END ;;
+
+CREATE OR REPLACE TRIGGER mailroute_group_member_insert BEFORE INSERT ON mailroute_group_member
+FOR EACH ROW CALL mailroute_group_check_member(NEW.group_id, NEW.account_id) ;;
+
+CREATE OR REPLACE TRIGGER mailroute_group_member_update BEFORE UPDATE ON mailroute_group_member
+FOR EACH ROW CALL mailroute_group_check_member(NEW.group_id, NEW.account_id) ;;
+
+DELIMITER ;
+
+-- One row per group of an account, as Dovecot's acl_groups names it. The
+-- column is member_account_id so that the account lookups' correlated
+-- subquery (lib/mr-db.c) can say account_id for its own row.
+CREATE OR REPLACE SQL SECURITY INVOKER VIEW mailroute_account_group AS
+SELECT m.account_id AS member_account_id, g.id AS group_id,
+       CONCAT(g.name, '@', gd.name) AS acl_group
+  FROM mailroute_group_member m
+  JOIN mailroute_group g ON g.id = m.group_id
+  JOIN amavisd_domain gd ON gd.id = g.domain_id
+ WHERE EXISTS (SELECT 1 FROM amavisd_localpartalias a
+                 JOIN amavisd_domain d ON d.id = a.domain_id
+                WHERE a.email_account_id = m.account_id
+                  AND (d.id = gd.id OR d.customer_id = gd.customer_id));

@@ -1,0 +1,168 @@
+"""Shared folders (migration 0011): a real Dovecot with the module, the
+shipped mailroute-mail.conf.ext and mailroute-shared.conf.ext. The userdb
+gives each account its customer's groups in acl_groups; an owner shares a
+folder with a group by IMAP SETACL; members of the group (on any domain
+of the customer) see and read it, and nobody else does: not an account of
+the same customer outside the group, not a member of another customer's
+group of the same name, not a continuity account (whose read-only ACL
+must reach only its own mailboxes)."""
+import os
+
+import MySQLdb
+import pytest
+
+from mrtest.dovecot import IMAP, ensure_vmail_user, is_dovecot_24, read_conf, start_mail_host
+from mrtest.fixtures import fixture_password
+
+pytestmark = pytest.mark.skipif(is_dovecot_24(), reason="the shared namespace include is 2.3 syntax")
+
+OWNER = "alice@shared-a.com"           # customer 1, group projects@shared-a.com
+MEMBER = "bob@shared-b.com"            # customer 1, another domain, in the group
+SAME_CUSTOMER = "bigquota@example.com"  # customer 1, not in the group
+OTHER_CUSTOMER = "both@both.net"       # customer 2, in its own projects@continuity30.org
+CONTINUITY = "cont@continuity30.org"   # customer 2, continuity only, in that group too
+FOLDER = "Projects"
+SHARED = "shared/%s/%s" % (OWNER, FOLDER)
+
+
+@pytest.fixture(scope="module")
+def groups(mariadb, migrated_db):
+    """projects on shared-a.com (alice, bob) and projects on
+    continuity30.org (both, cont), removed afterwards."""
+    mariadb.query("INSERT INTO mailroute_group (id, domain_id, name) VALUES "
+                  "(901, 11, 'projects'), (902, 3, 'projects')", db=migrated_db)
+    mariadb.query("INSERT INTO mailroute_group_member (group_id, account_id) VALUES "
+                  "(901, 116), (901, 117), (902, 110), (902, 107)", db=migrated_db)
+    yield migrated_db
+    mariadb.query("DELETE FROM mailroute_group WHERE id IN (901, 902)", db=migrated_db)
+
+
+@pytest.fixture(scope="module", params=["module", "sql"])
+def dovecot(request, workdir, mariadb, groups):
+    """The module's Dovecot, then the stock-SQL include's, each with the
+    shipped shared namespace."""
+    root = os.path.join(workdir, "shared-folders-" + request.param)
+    shared = (read_conf("mailroute-shared.conf.ext")
+              .replace("/data/mailstorage", os.path.join(root, "mailstorage"))
+              .replace("user = vmail", "user = " + ensure_vmail_user().pw_name))
+    dovecot = start_mail_host(root, mariadb, groups, request.param, shared)
+    yield dovecot
+    dovecot.stop()
+
+
+def login(dovecot, user):
+    conn = IMAP("127.0.0.1", dovecot.imap_port)
+    conn.login(user, fixture_password(user))
+    return conn
+
+
+def acl_groups(dovecot, user):
+    out = dovecot.doveadm("user", "-f", "acl_groups", user)
+    assert out.returncode == 0, out.stderr
+    return out.stdout.strip()
+
+
+def select_answer(dovecot, user, mailbox):
+    conn = login(dovecot, user)
+    try:
+        return conn.select('"%s"' % mailbox, readonly=True)
+    finally:
+        conn.logout()
+
+
+def listed(conn):
+    status, lines = conn.list('""', '"shared/*"')
+    assert status == "OK"
+    return b"\n".join(line for line in lines if line)
+
+
+@pytest.fixture(scope="module")
+def shared_folder(dovecot):
+    """alice's Projects with one message, shared with her group: lrs."""
+    conn = login(dovecot, OWNER)
+    assert conn.create(FOLDER)[0] == "OK"
+    assert conn.append(FOLDER, None, None,
+                       b"Subject: plans\r\nFrom: alice@shared-a.com\r\n\r\nshared\r\n")[0] == "OK"
+    status, answer = conn.setacl(FOLDER, "$projects@shared-a.com", "lrs")
+    assert status == "OK", answer
+    status, answer = conn.getacl(FOLDER)
+    assert status == "OK" and b"$projects@shared-a.com lrs" in answer[0], answer
+    conn.logout()
+    return SHARED
+
+
+def test_database_refuses(mariadb, groups):
+    with pytest.raises(MySQLdb.OperationalError, match="not of the customer of group 901"):
+        mariadb.query("INSERT INTO mailroute_group_member (group_id, account_id) "
+                      "VALUES (901, 110)", db=groups)
+    with pytest.raises(MySQLdb.OperationalError, match="mailroute_group_name_valid"):
+        mariadb.query("INSERT INTO mailroute_group (domain_id, name) VALUES (11, 'Two Words')",
+                      db=groups)
+    with pytest.raises(MySQLdb.IntegrityError):
+        mariadb.query("INSERT INTO mailroute_group (domain_id, name) VALUES (11, 'projects')",
+                      db=groups)
+
+
+def test_userdb_names_each_customers_groups_apart(dovecot):
+    """Both customers have a group "projects"; the userdb names them by
+    their domain, and the continuity group comes first."""
+    assert acl_groups(dovecot, OWNER) == "projects@shared-a.com"
+    assert acl_groups(dovecot, MEMBER) == "projects@shared-a.com"
+    assert acl_groups(dovecot, OTHER_CUSTOMER) == "projects@continuity30.org"
+    assert acl_groups(dovecot, CONTINUITY) == "continuity,projects@continuity30.org"
+    assert acl_groups(dovecot, SAME_CUSTOMER) == ""
+
+
+def test_member_sees_and_reads_the_shared_folder(dovecot, shared_folder):
+    conn = login(dovecot, MEMBER)
+    try:
+        assert shared_folder.encode() in listed(conn)
+        status, count = conn.select('"%s"' % shared_folder, readonly=True)
+        assert status == "OK" and count == [b"1"], count
+        status, rights = conn.myrights('"%s"' % shared_folder)
+        assert status == "OK" and rights[0].split()[-1] == b"lrs", rights
+        status, data = conn.fetch("1", "(BODY.PEEK[TEXT])")
+        assert status == "OK" and b"shared" in data[0][1]
+    finally:
+        conn.logout()
+
+
+def test_member_cannot_write_what_was_shared_read_only(dovecot, shared_folder):
+    conn = login(dovecot, MEMBER)
+    try:
+        status, answer = conn.append('"%s"' % shared_folder, None, None,
+                                     b"Subject: mine\r\n\r\nno\r\n")
+        assert status == "NO", answer
+    finally:
+        conn.logout()
+
+
+@pytest.mark.parametrize("user", [SAME_CUSTOMER, OTHER_CUSTOMER, CONTINUITY])
+def test_outsider_neither_sees_nor_selects(dovecot, shared_folder, user):
+    conn = login(dovecot, user)
+    try:
+        assert OWNER.encode() not in listed(conn)
+        for mailbox in (shared_folder, "shared/%s/INBOX" % OWNER):
+            status, answer = conn.select('"%s"' % mailbox, readonly=True)
+            assert status == "NO", (mailbox, answer)
+    finally:
+        conn.logout()
+
+
+def test_removed_member_loses_the_folder(dovecot, mariadb, groups, shared_folder):
+    """A sequence: bob reads the folder; his membership row goes; after the
+    auth cache is flushed (the control panel's change takes effect at the
+    cache TTL otherwise) he can no longer select it; back in the group, he
+    can again."""
+    assert select_answer(dovecot, MEMBER, shared_folder)[0] == "OK"
+    mariadb.query("DELETE FROM mailroute_group_member WHERE group_id = 901 AND account_id = 117",
+                  db=groups)
+    try:
+        assert dovecot.doveadm("auth", "cache", "flush").returncode == 0
+        assert acl_groups(dovecot, MEMBER) == ""
+        assert select_answer(dovecot, MEMBER, shared_folder)[0] == "NO"
+    finally:
+        mariadb.query("INSERT INTO mailroute_group_member (group_id, account_id) VALUES (901, 117)",
+                      db=groups)
+    assert dovecot.doveadm("auth", "cache", "flush").returncode == 0
+    assert select_answer(dovecot, MEMBER, shared_folder)[0] == "OK"
