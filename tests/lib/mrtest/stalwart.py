@@ -11,11 +11,15 @@ import json
 import os
 import re
 import subprocess
-import tomllib
 from dataclasses import dataclass, field
 
 import MySQLdb
 from MySQLdb.constants import FIELD_TYPE
+
+try:
+    from tomllib import loads as toml_loads
+except ImportError:  # Python 3.9 (the Debian 11 chroot): python3-toml, a pytest dependency there
+    from toml import loads as toml_loads
 
 from .paths import PHC_VERIFY_DIR, STALWART_CONF_DIR, STALWART_SCHEMA_FILE
 
@@ -32,8 +36,8 @@ INTEGER_TYPES = {FIELD_TYPE.TINY, FIELD_TYPE.SHORT, FIELD_TYPE.LONG,
 
 
 def load_toml(path=TOML_FILE):
-    with open(path, "rb") as f:
-        return tomllib.load(f)
+    with open(path, encoding="utf-8") as f:
+        return toml_loads(f.read())
 
 
 def load_json(path=JSON_016_FILE):
