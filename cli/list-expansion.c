@@ -26,7 +26,8 @@ static const char members_query[] =
 static const char collisions_query[] =
 	"SELECT list_id, list_localpart, list_domain, account_id,"
 	" login_localpart, login_domain"
-	" FROM mailroute_list_collision ORDER BY list_id, account_id";
+	" FROM mailroute_list_collision"
+	" ORDER BY list_id, account_id, list_domain, login_localpart";
 
 struct list_row {
 	const struct mr_address *asked;

@@ -1,6 +1,6 @@
 -- mailroute-auth: the read-only MariaDB user Stalwart's SQL directory
 -- connects as. Run as an administrator in the account database after the
--- migrations (sql/migrations, 0008 included):
+-- migrations (sql/migrations, 0012 included):
 --
 --   sed -e 's/@STALWART_HOST@/10.0.0.25/' -e 's/@PASSWORD@/.../' \
 --     conf.d/stalwart/db-user.sql | mariadb mailroute
@@ -37,3 +37,6 @@ GRANT EXECUTE ON FUNCTION mailroute_stalwart_address TO 'mailroute_stalwart'@'@S
 GRANT EXECUTE ON FUNCTION mailroute_stalwart_emails TO 'mailroute_stalwart'@'@STALWART_HOST@';
 GRANT EXECUTE ON FUNCTION mailroute_stalwart_domain TO 'mailroute_stalwart'@'@STALWART_HOST@';
 GRANT EXECUTE ON FUNCTION mailroute_stalwart_secret TO 'mailroute_stalwart'@'@STALWART_HOST@';
+-- 0.9.0-0.10.6 only (migration 0012): distribution lists
+GRANT EXECUTE ON FUNCTION mailroute_stalwart_recipients TO 'mailroute_stalwart'@'@STALWART_HOST@';
+GRANT EXECUTE ON FUNCTION mailroute_stalwart_list_names TO 'mailroute_stalwart'@'@STALWART_HOST@';

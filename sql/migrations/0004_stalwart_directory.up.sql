@@ -253,7 +253,7 @@ BEGIN
 END ;;
 
 -- Every address of the canonical user p_name, primary first, as a JSON
--- array: Stalwart's emails query reads it through JSON_TABLE, because a
+-- array: Stalwart's emails query walks it (a recursive CTE), because a
 -- query cannot search the login view's UNION by a function of its one
 -- bound value, and this function can (its variables are constants).
 CREATE OR REPLACE FUNCTION mailroute_stalwart_emails(p_name VARCHAR(512) CHARACTER SET utf8 COLLATE utf8_general_ci)
@@ -267,7 +267,11 @@ BEGIN
   IF account IS NULL THEN
     RETURN '[]';
   END IF;
-  RETURN (SELECT JSON_ARRAYAGG(address ORDER BY is_primary DESC, address)
+  -- GROUP_CONCAT of quoted strings, not JSON_ARRAYAGG: on MariaDB 10.5
+  -- JSON_ARRAYAGG fails on a non-ASCII address (error 1366)
+  RETURN (SELECT CONCAT('[', COALESCE(GROUP_CONCAT(JSON_QUOTE(address)
+                                        ORDER BY is_primary DESC, address
+                                        SEPARATOR ','), ''), ']')
             FROM (SELECT DISTINCT
                          CONCAT(login_localpart, '@', login_domain) AS address,
                          login_localpart = canonical_localpart

@@ -216,7 +216,7 @@ BASE_TABLES = ("amavisd_customer", "amavisd_domain", "amavisd_domainalias", "ama
 
 
 # the migrations hosted mail added (lists, quota usage, shared-folder
-# groups): down and up again at scale
+# groups, Stalwart's lists): down and up again at scale
 ROUND_TRIP_FROM = "0009"
 
 
@@ -403,7 +403,9 @@ def test_newest_migrations_round_trip_at_scale(measured):
     _, answers = measured
     for accounts in SIZES:
         result = answers[("round-trip", accounts)]
-        assert result == {"down": [0, 0, 0], "up": [0, 0, 0], "unchanged": True, "gone": 0,
+        zeros = [0] * len([path for path in fixtures.migrations("up")
+                           if os.path.basename(path) >= ROUND_TRIP_FROM])
+        assert result == {"down": zeros, "up": zeros, "unchanged": True, "gone": 0,
                           "rows after up": 0}, (accounts, result)
 
 
