@@ -7,6 +7,7 @@
 #include "compare-legacy.h"
 #include "list-expansion.h"
 #include "quota-report.h"
+#include "stalwart-lists.h"
 #include "mr-admission.h"
 #include "mr-config.h"
 #include "mr-db.h"
@@ -73,6 +74,10 @@ static void usage(FILE *out)
 "  check-lists          addresses that are both a list's and an account's\n"
 "                       (Postfix expands the list; the account gets no mail)\n"
 "                       exit: 0 none, 1 listed, 3 database failure\n"
+"  stalwart-lists       every active list as the principal Stalwart 0.10.7 to\n"
+"                       0.15's management API creates (POST /api/principal),\n"
+"                       one JSON object per line\n"
+"                       exit: 0 printed, 3 database failure\n"
 "  quota DOMAIN         each user of the domain (any of its names) with the\n"
 "                       quota its policies give and the usage Dovecot last\n"
 "                       wrote (quota_clone), and the domain's totals\n"
@@ -706,6 +711,21 @@ static int cmd_check_lists(const struct mr_config *config)
 		collisions > 0 ? EXIT_REFUSED : EXIT_FOUND;
 }
 
+static int cmd_stalwart_lists(const struct mr_config *config)
+{
+	struct mr_db *db = cli_db_create(config);
+	struct mr_error error;
+	int lists;
+
+	if (db == NULL)
+		return EXIT_DB_FAILURE;
+	lists = stalwart_lists_print(db, &error);
+	if (lists < 0)
+		fprintf(stderr, "mailroute-auth: database: %s\n", error.message);
+	mr_db_destroy(&db);
+	return lists < 0 ? EXIT_DB_FAILURE : EXIT_FOUND;
+}
+
 static int cmd_quota(const struct mr_config *config, const char *domain)
 {
 	struct mr_db *db = cli_db_create(config);
@@ -798,6 +818,8 @@ int main(int argc, char *argv[])
 		status = cmd_list(config, argv[operand + 1]);
 	else if (strcmp(command, "check-lists") == 0 && argc - operand == 1)
 		status = cmd_check_lists(config);
+	else if (strcmp(command, "stalwart-lists") == 0 && argc - operand == 1)
+		status = cmd_stalwart_lists(config);
 	else if (strcmp(command, "quota") == 0 && argc - operand == 2)
 		status = cmd_quota(config, argv[operand + 1]);
 	else if (strcmp(command, "compare-legacy") == 0 && argc - operand <= 2)

@@ -278,6 +278,56 @@ def test_09_lists_deliver_to_every_member(directory, stalwart_config):
     assert delivered == set(TEAM), out.stdout
 
 
+def principal_fields_at(tag):
+    """The field names Stalwart's management API parses for a principal
+    (PrincipalField::try_parse) and the type names (Type::parse) at tag."""
+    def show(path):
+        return subprocess.run(["git", "--git-dir", STALWART_GIT_DIR, "show", "%s:%s" % (tag, path)],
+                              check=True, capture_output=True, text=True).stdout
+    fields = re.search(r"fn try_parse\(s: &str\) -> Option<Self> \{(.*?)\n    \}",
+                       show("crates/directory/src/backend/internal/mod.rs"), re.S).group(1)
+    types = re.search(r"pub fn parse\(value: &str\) -> Option<Self> \{(.*?)\n    \}",
+                      show("crates/directory/src/core/principal.rs"), re.S).group(1)
+    return set(re.findall(r'"(\w+)" =>', fields)), set(re.findall(r'"(\w+)" =>', types))
+
+
+def test_stalwart_lists_renders_what_the_management_api_takes(mariadb, stalwart_db,
+                                                             stalwart_config):
+    """0.10.7+ read lists from their own store: `mailroute-auth
+    stalwart-lists` prints each active list as the principal their
+    management API creates, with the fields Stalwart parses at v0.10.7
+    and v0.15.5 (read from its source where the git directory is at
+    hand): every address of the list, the accounts it delivers to by
+    principal name, external members apart; an inactive list is left
+    out."""
+    tricky = 'the "sales" team \\ 2\tfloor'
+    mariadb.query("UPDATE mailroute_list SET description = %s WHERE id = 2", (tricky,),
+                  db=stalwart_db)
+    try:
+        out = subprocess.run([ADMIN_CLI, "-c", stalwart_config, "stalwart-lists"],
+                             capture_output=True, text=True)
+    finally:
+        mariadb.query("UPDATE mailroute_list SET description = 'sales' WHERE id = 2",
+                      db=stalwart_db)
+    assert out.returncode == 0, out.stderr
+    lists = {obj["name"]: obj for obj in map(json.loads, out.stdout.splitlines())}
+    assert lists["sales@example.com"]["description"] == tricky
+    assert set(lists) == {"team@example.com", "sales@example.com", "ops@continuity30.org"}
+    assert lists["team@example.com"] == {
+        "type": "list", "name": "team@example.com", "description": "the whole team",
+        "emails": ["team@example.com", "team@example.net"],
+        "members": TEAM,
+        "externalMembers": ["buyer@outside.example", "partner@outside.example"]}
+    assert lists["ops@continuity30.org"]["members"] == ["cont@continuity30.org"]
+    if not os.path.isdir(STALWART_GIT_DIR):
+        pytest.skip("no Stalwart git directory at %s (MR_STALWART_GIT_DIR)" % STALWART_GIT_DIR)
+    for tag in ("v0.10.7", "v0.15.5"):
+        fields, types = principal_fields_at(tag)
+        for obj in lists.values():
+            assert set(obj) <= fields, (tag, set(obj) - fields)
+            assert obj["type"] in types, tag
+
+
 def test_09_verify_expand_domains(directory):
     assert directory.first_column(Q09["verify"], "johnny@example.net") == ["john@example.com"]
     assert directory.first_column(Q09["verify"], "nobody@example.net") == []
