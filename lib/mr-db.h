@@ -112,8 +112,9 @@ int mr_db_query_rows(struct mr_db *db, unsigned int slot, const char *query,
 		     mr_db_row_callback *callback, void *context,
 		     struct mr_error *error);
 
-/* The schema version this code reads: every migration up to it applied. */
-#define MR_DB_SCHEMA_VERSION 11
+/* The schema version this release reads (these lookups and the shipped
+   Stalwart queries): every migration up to it applied. */
+#define MR_DB_SCHEMA_VERSION 12
 
 /* What check-config shows about the server that answered. */
 struct mr_db_server {
