@@ -2,6 +2,7 @@
 directory: own base_dir, loopback ports, a vmail user the harness creates,
 the mailroute passdb/userdb of the caller's choice, in the syntax of the
 installed version with that version's shipped conf.d."""
+import glob
 import grp
 import imaplib
 import os
@@ -97,10 +98,13 @@ class Dovecot:
         `days` from now: autoexpunge runs when an IMAP or POP3 session
         ends. Files keep their real times (NO_FAKE_STAT); Dovecot's
         processes clean their environment except DOVECOT_PRESERVE_ENVS."""
-        env = dict(os.environ, NO_FAKE_STAT="1",
+        # libfaketime preloaded, not the faketime wrapper: the wrapper
+        # keeps a semaphore named after its pid in /dev/shm and fails
+        # ("sem_open: File exists") on a pid whose old one was left behind
+        preload = " ".join(filter(None, [faketime_library(), os.environ.get("LD_PRELOAD")]))
+        env = dict(os.environ, LD_PRELOAD=preload, FAKETIME="+%dd" % days, NO_FAKE_STAT="1",
                    DOVECOT_PRESERVE_ENVS="LD_PRELOAD FAKETIME NO_FAKE_STAT")
-        out = subprocess.run(["faketime", "-f", "+%dd" % days, "doveadm", "-c", self.config_path,
-                              "exec", "imap", "-u", user],
+        out = subprocess.run(["doveadm", "-c", self.config_path, "exec", "imap", "-u", user],
                              input="a logout\r\n", capture_output=True, text=True, env=env)
         if "a OK" not in out.stdout:
             raise RuntimeError("imap session failed: " + out.stdout + out.stderr)
@@ -108,6 +112,14 @@ class Dovecot:
     def doveadm(self, *args):
         return subprocess.run(["doveadm", "-c", self.config_path] + list(args),
                               capture_output=True, text=True)
+
+
+def faketime_library():
+    """Debian's libfaketime (package faketime), for the multiarch path."""
+    found = glob.glob("/usr/lib/*/faketime/libfaketime.so.1")
+    if not found:
+        raise RuntimeError("libfaketime.so.1 not found: install faketime")
+    return found[0]
 
 
 def dovecot_version():

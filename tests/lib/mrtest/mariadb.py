@@ -13,10 +13,21 @@ APP_USER = "mailroute_ro"
 APP_PASSWORD = "ro-secret-for-tests"
 
 
+_ports_given = set()
+
+
 def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """A loopback port nothing listens on, never one this process was
+    given before: the kernel may hand a just-closed ephemeral port out
+    again, and two listeners of one Dovecot on the same port make it
+    refuse to start ("duplicate listener")."""
+    while True:
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        if port not in _ports_given:
+            _ports_given.add(port)
+            return port
 
 
 def _find(*names):
