@@ -112,9 +112,10 @@ int mr_db_query_rows(struct mr_db *db, unsigned int slot, const char *query,
 		     mr_db_row_callback *callback, void *context,
 		     struct mr_error *error);
 
-/* The schema version this release reads (these lookups and the shipped
-   Stalwart queries): every migration up to it applied. */
-#define MR_DB_SCHEMA_VERSION 12
+/* The schema version this release reads (these lookups, the shipped
+   Stalwart queries and Dovecot dict maps): every migration up to it
+   applied. */
+#define MR_DB_SCHEMA_VERSION 13
 
 /* What check-config shows about the server that answered. */
 struct mr_db_server {

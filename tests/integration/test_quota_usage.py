@@ -4,7 +4,6 @@ user's usage into MariaDB through quota_clone and the dict service, as
 the shipped writer user; deliveries move the numbers; `mailroute-auth
 quota DOMAIN` reports them beside the policy's quota; a delivery over
 quota gets the permanent or temporary reply quota_full_tempfail says."""
-import grp
 import os
 import re
 import smtplib
@@ -13,7 +12,7 @@ import subprocess
 import pytest
 
 from mrtest.dovecot import (ensure_vmail_user, is_dovecot_24, read_conf, start_mail_host,
-                            wait_for)
+                            wait_for, write_dict_config)
 from mrtest.paths import ADMIN_CLI, SOURCE_DIR
 
 pytestmark = pytest.mark.skipif(is_dovecot_24(), reason="the quota usage include is 2.3 syntax")
@@ -30,24 +29,13 @@ def quota_usage_config(dict_path, vmail_user):
             .replace("user = vmail", "user = " + vmail_user))
 
 
-def write_dict_config(path, mariadb, db):
-    text = read_conf("dovecot-dict-quota.conf.ext")
-    connect = "connect = host=%s dbname=%s user=%s password=%s" % (
-        mariadb.socket, db, WRITER, WRITER_PASSWORD)
-    text = "\n".join(connect if line.startswith("connect =") else line
-                     for line in text.split("\n"))
-    with open(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o640), "w") as f:
-        f.write(text)
-    # as the include says: the dict service reads it as the dovecot user
-    os.chown(path, 0, grp.getgrnam("dovecot").gr_gid)
-
-
 def start_dovecot(root, mariadb, db, tempfail):
     """The module's Dovecot with the shipped quota usage include, its dict
     map pointed at the test server; quota_full_tempfail as asked."""
     os.makedirs(root)
     dict_path = os.path.join(root, "dovecot-dict-quota.conf.ext")
-    write_dict_config(dict_path, mariadb, db)
+    write_dict_config(dict_path, "dovecot-dict-quota.conf.ext", mariadb, db, WRITER,
+                      WRITER_PASSWORD)
     usage = quota_usage_config(dict_path, ensure_vmail_user().pw_name)
     if tempfail:
         assert "quota_full_tempfail = no" in usage

@@ -5,14 +5,19 @@ folder with a group by IMAP SETACL; members of the group (on any domain
 of the customer) see and read it, and nobody else does: not an account of
 the same customer outside the group, not a member of another customer's
 group of the same name, not a continuity account (whose read-only ACL
-must reach only its own mailboxes)."""
+must reach only its own mailboxes). Which owner shared with whom is in
+the database (migration 0013), written and read through Dovecot's dict
+service, so a second host on the same mail storage lists the same
+shared folders."""
 import os
 
 import MySQLdb
 import pytest
 
-from mrtest.dovecot import IMAP, ensure_vmail_user, is_dovecot_24, read_conf, start_mail_host
+from mrtest.dovecot import (IMAP, ensure_vmail_user, is_dovecot_24, read_conf, start_mail_host,
+                            write_dict_config)
 from mrtest.fixtures import fixture_password
+from mrtest.paths import SOURCE_DIR
 
 pytestmark = pytest.mark.skipif(is_dovecot_24(), reason="the shared namespace include is 2.3 syntax")
 
@@ -23,6 +28,7 @@ OTHER_CUSTOMER = "both@both.net"       # customer 2, in its own projects@continu
 CONTINUITY = "cont@continuity30.org"   # customer 2, continuity only, in that group too
 FOLDER = "Projects"
 SHARED = "shared/%s/%s" % (OWNER, FOLDER)
+DICT_USER, DICT_PASSWORD = "mailroute_shared", "shared-dict-secret-for-tests"
 
 
 @pytest.fixture(scope="module")
@@ -37,17 +43,45 @@ def groups(mariadb, migrated_db):
     mariadb.query("DELETE FROM mailroute_group WHERE id IN (901, 902)", db=migrated_db)
 
 
+@pytest.fixture(scope="module")
+def dict_user(mariadb, groups):
+    mariadb.run_template(os.path.join(SOURCE_DIR, "conf.d", "dovecot", "shared-mailbox-db-user.sql"),
+                         groups, {"@DOVECOT_HOST@": "localhost", "@PASSWORD@": DICT_PASSWORD})
+    yield groups
+    clear_shares(mariadb, groups)
+
+
+def clear_shares(mariadb, db):
+    for table in ("mailroute_shared_mailbox", "mailroute_shared_mailbox_unlisted"):
+        mariadb.query("DELETE FROM " + table, db=db)
+
+
+def start_shared_host(root, mariadb, db, mode, mail_root=None):
+    """A Dovecot with the shipped shared namespace and its dict map,
+    pointed at the test server."""
+    os.makedirs(root)
+    dict_path = os.path.join(root, "dovecot-dict-shared.conf.ext")
+    write_dict_config(dict_path, "dovecot-dict-shared.conf.ext", mariadb, db, DICT_USER,
+                      DICT_PASSWORD)
+    shared = (read_conf("mailroute-shared.conf.ext")
+              .replace("/etc/dovecot/dovecot-dict-shared.conf.ext", dict_path)
+              .replace("user = vmail", "user = " + ensure_vmail_user().pw_name))
+    return start_mail_host(os.path.join(root, "host"), mariadb, db, mode, shared, mail_root)
+
+
+def mail_root_of(dovecot):
+    return os.path.join(os.path.dirname(dovecot.root), "mailstorage")
+
+
 @pytest.fixture(scope="module", params=["module", "sql"])
-def dovecot(request, workdir, mariadb, groups):
+def dovecot(request, workdir, mariadb, dict_user):
     """The module's Dovecot, then the stock-SQL include's, each with the
     shipped shared namespace."""
-    root = os.path.join(workdir, "shared-folders-" + request.param)
-    shared = (read_conf("mailroute-shared.conf.ext")
-              .replace("/data/mailstorage", os.path.join(root, "mailstorage"))
-              .replace("user = vmail", "user = " + ensure_vmail_user().pw_name))
-    dovecot = start_mail_host(root, mariadb, groups, request.param, shared)
+    dovecot = start_shared_host(os.path.join(workdir, "shared-folders-" + request.param),
+                                mariadb, dict_user, request.param)
     yield dovecot
     dovecot.stop()
+    clear_shares(mariadb, dict_user)
 
 
 def login(dovecot, user):
@@ -166,3 +200,82 @@ def test_removed_member_loses_the_folder(dovecot, mariadb, groups, shared_folder
                       db=groups)
     assert dovecot.doveadm("auth", "cache", "flush").returncode == 0
     assert select_answer(dovecot, MEMBER, shared_folder)[0] == "OK"
+
+
+def shares(mariadb, db):
+    return mariadb.query("SELECT grantee_kind, grantee, owner FROM mailroute_shared_mailbox "
+                         "ORDER BY grantee_kind, grantee, owner", db=db)
+
+
+GROUP_SHARE = (("group", "projects@shared-a.com", OWNER),)
+
+
+def test_the_share_is_a_row_in_the_database(dovecot, mariadb, dict_user, shared_folder):
+    """The group's share, and nothing for the continuity group's global
+    ACL: those rows (one per user who logged in) went to the table the
+    map never reads, and the view over it answers none."""
+    assert shares(mariadb, dict_user) == GROUP_SHARE
+    unlisted = mariadb.query("SELECT owner FROM mailroute_shared_mailbox_unlisted", db=dict_user)
+    assert (OWNER,) in unlisted and (MEMBER,) in unlisted, unlisted
+    assert mariadb.query("SELECT owner FROM mailroute_shared_mailbox_continuity",
+                         db=dict_user) == ()
+
+
+@pytest.mark.parametrize("identifier", ["anyone", "authenticated"])
+def test_sharing_with_everyone_is_refused(dovecot, mariadb, dict_user, shared_folder, identifier):
+    """anyone and authenticated would reach every user of every customer
+    on the host: the shipped config leaves acl_anyone unset."""
+    conn = login(dovecot, OWNER)
+    try:
+        with pytest.raises(IMAP.error, match="'%s' identifier is disallowed" % identifier):
+            conn.setacl(FOLDER, identifier, "lr")
+    finally:
+        conn.logout()
+    assert shares(mariadb, dict_user) == GROUP_SHARE
+
+
+def assert_member_lists(host, expected):
+    conn = login(host, MEMBER)
+    try:
+        assert (SHARED.encode() in listed(conn)) == expected
+    finally:
+        conn.logout()
+
+
+def test_second_host_lists_the_share_and_its_withdrawal(request, workdir, dovecot, mariadb,
+                                                        dict_user, shared_folder):
+    """Production's mirrored pair: a second host on the same mail storage
+    and database. The member there finds the folder the owner shared on
+    the first host; the owner withdraws the right on the first host and
+    the second stops listing it; shared again, it lists it again."""
+    mode = request.node.callspec.params["dovecot"]
+    second = start_shared_host(os.path.join(workdir, "shared-second-host-" + mode), mariadb,
+                               dict_user, mode, mail_root_of(dovecot))
+    try:
+        assert select_answer(second, MEMBER, shared_folder) == ("OK", [b"1"])
+        assert_member_lists(second, True)
+        owner = login(dovecot, OWNER)
+        try:
+            assert owner.deleteacl(FOLDER, "$projects@shared-a.com")[0] == "OK"
+            assert shares(mariadb, dict_user) == ()
+            assert_member_lists(second, False)
+            assert owner.setacl(FOLDER, "$projects@shared-a.com", "lrs")[0] == "OK"
+        finally:
+            owner.logout()
+        assert shares(mariadb, dict_user) == GROUP_SHARE
+        assert_member_lists(second, True)
+    finally:
+        second.stop()
+
+
+def test_acl_recalc_refills_the_database(dovecot, mariadb, dict_user, shared_folder):
+    """The operator's step after moving from a file dictionary, or after
+    0013 down and up: with the table empty a member lists nothing (the
+    rights are still in the owner's ACL file); doveadm acl recalc -A
+    reads the ACL files of every user and writes the rows back."""
+    clear_shares(mariadb, dict_user)
+    assert_member_lists(dovecot, False)
+    out = dovecot.doveadm("acl", "recalc", "-A")
+    assert out.returncode == 0, out.stderr
+    assert shares(mariadb, dict_user) == GROUP_SHARE
+    assert_member_lists(dovecot, True)

@@ -294,15 +294,32 @@ def checkpassword_auth(binary, config_path, vmail_user=VMAIL_USER):
             .replace("=vmail", "=" + vmail_user))
 
 
-def start_mail_host(root, server, db, mode="module", extra_config=""):
+def write_dict_config(path, name, server, db, user, password):
+    """The shipped dict map name (a dovecot-dict-*.conf.ext) at path,
+    connecting to the test server as user: root:dovecot 0640, as the
+    includes say (the dict service reads it as the dovecot user)."""
+    connect = "connect = host=%s dbname=%s user=%s password=%s" % (server.socket, db, user,
+                                                                 password)
+    text = "\n".join(connect if line.startswith("connect =") else line
+                     for line in read_conf(name).split("\n"))
+    with open(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o640), "w") as f:
+        f.write(text)
+    os.chown(path, 0, grp.getgrnam("dovecot").gr_gid)
+
+
+def start_mail_host(root, server, db, mode="module", extra_config="", mail_root=None):
     """A started Dovecot under root with mail and index roots the vmail
     user owns, authenticating through the module (its mailroute-auth.conf
     for the database and roots) or, mode "sql", the shipped stock-SQL
-    include; the caller's extra configuration after the auth include."""
+    include; the caller's extra configuration after the auth include.
+    Given mail_root (another host's), it serves that mail storage, as a
+    mirrored host does, with index files of its own."""
     from . import fixtures
     os.makedirs(root)
     os.chmod(root, 0o755)
-    mail_root, index_root = os.path.join(root, "mailstorage"), os.path.join(root, "mailindices")
+    index_root = os.path.join(root, "mailindices")
+    new_roots = [index_root] if mail_root else [os.path.join(root, "mailstorage"), index_root]
+    mail_root = mail_root or new_roots[0]
     install_auth_modules()
     if mode == "module":
         conf = fixtures.write_config(os.path.join(root, "mailroute-auth.conf"), server, db,
@@ -312,7 +329,7 @@ def start_mail_host(root, server, db, mode="module", extra_config=""):
         auth = sql_auth(os.path.join(root, "dovecot-sql.conf.ext"), server, db, mail_root,
                         index_root)
     dovecot = Dovecot(os.path.join(root, "dovecot"), auth + extra_config)
-    for d in (mail_root, index_root):
+    for d in new_roots:
         os.makedirs(d)
         os.chown(d, dovecot.vmail.pw_uid, dovecot.vmail.pw_gid)
     dovecot.start()
