@@ -91,8 +91,8 @@ static int fields_make(const struct mr_config *config,
 			       autoexpunge_imports(config,
 						   fields->autoexpunge_days));
 	}
-	/* 2.4 has no shared namespace include yet */
-	if (ok && fields->shared_folders_off && !dovecot24) {
+	/* the same name in 2.3 and 2.4 */
+	if (ok && fields->shared_folders_off) {
 		ok = add_field(dovecot_r, "namespace/shared/disabled",
 			       strdup("yes"));
 	}

@@ -14,7 +14,7 @@ struct mr_field {
 	char *value;
 };
 
-#define MR_DOVECOT_FIELD_MAX 8
+#define MR_DOVECOT_FIELD_MAX 9
 struct mr_dovecot_fields {
 	/* present fields in this order, without user:
 	   2.3: home, mail (maildir:<mail_dir>:INDEX=<index_dir>:LAYOUT=fs),
@@ -23,7 +23,7 @@ struct mr_dovecot_fields {
 	   namespace off);
 	   2.4: home, mail_driver (maildir), mail_path, mail_index_path,
 	   mailbox_list_layout (fs), quota_storage_size (<MB>M or unlimited),
-	   acl_groups, userdb_import.
+	   acl_groups, userdb_import, namespace/shared/disabled.
 	   userdb_import: TAB-separated
 	   namespace/inbox/mailbox/<box>/autoexpunge=<days>d, one per
 	   continuity mailbox. */

@@ -242,13 +242,13 @@ START_TEST(dovecot24_names)
 	static const char *const names[] = {
 		"home", "mail_driver", "mail_path", "mail_index_path",
 		"mailbox_list_layout", "quota_storage_size", "acl_groups",
-		"userdb_import"
+		"userdb_import", "namespace/shared/disabled"
 	};
 	static const char *const values[] = {
 		"/data/mailstorage/e/x/example.com/j/john", "maildir",
 		"/data/mailstorage/e/x/example.com/j/john/mail",
 		"/data/mailindices/e/x/example.com/j/john", "fs", "2048M",
-		"continuity", NULL
+		"continuity", NULL, "yes"
 	};
 
 	account.hosted = false;

@@ -295,16 +295,27 @@ def checkpassword_auth(binary, config_path, vmail_user=VMAIL_USER):
 
 
 def write_dict_config(path, name, server, db, user, password):
-    """The shipped dict map name (a dovecot-dict-*.conf.ext) at path,
-    connecting to the test server as user: root:dovecot 0640, as the
-    includes say (the dict service reads it as the dovecot user)."""
-    connect = "connect = host=%s dbname=%s user=%s password=%s" % (server.socket, db, user,
-                                                                 password)
-    text = "\n".join(connect if line.startswith("connect =") else line
-                     for line in read_conf(name).split("\n"))
-    with open(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o640), "w") as f:
+    """The shipped dict file name (a dovecot-dict-*.conf.ext) at path,
+    connecting to the test server as user. 2.3's is a dict map file with a
+    connect line, root:dovecot 0640 as the includes say (the dict service
+    reads it as the dovecot user); 2.4's is configuration Dovecot's config
+    process reads as root, with a mysql block: root 0600."""
+    text = read_conf(name)
+    if is_dovecot_24():
+        text = re.sub(r"mysql 127\.0\.0\.1 \{.*?\}",
+                      "mysql %s {\n user = %s\n password = %s\n dbname = %s\n }" % (
+                          server.socket, user, password, db), text, count=1, flags=re.S)
+        mode, group = 0o600, 0
+    else:
+        connect = "connect = host=%s dbname=%s user=%s password=%s" % (server.socket, db, user,
+                                                                     password)
+        text = "\n".join(connect if line.startswith("connect =") else line
+                         for line in text.split("\n"))
+        mode, group = 0o640, grp.getgrnam("dovecot").gr_gid
+    assert password in text, "no database settings replaced in " + name
+    with open(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode), "w") as f:
         f.write(text)
-    os.chown(path, 0, grp.getgrnam("dovecot").gr_gid)
+    os.chown(path, 0, group)
 
 
 def start_mail_host(root, server, db, mode="module", extra_config="", mail_root=None):
