@@ -389,11 +389,17 @@ def test_autoexpunge_removes_old_continuity_mail_only(host):
 
 
 def test_continuity_is_read_only(host):
+    """Read-only, and the userdb's namespace/shared/disabled (for the
+    shared folders include) is harmless without that include: the account
+    lists its own INBOX and no namespace the field could have made."""
     conn = IMAP("127.0.0.1", host.dovecot.imap_port)
     conn.login("cont@continuity30.org", pw("cont@continuity30.org"))
     typ, _ = conn.append("INBOX", None, None, b"Subject: x\r\n\r\nx\r\n")
+    status, mailboxes = conn.list('""', '"*"')
     conn.logout()
     assert typ == "NO"
+    assert status == "OK" and any(m.endswith(b'"/" INBOX') for m in mailboxes), mailboxes
+    assert not any(b"shared" in m for m in mailboxes), mailboxes
     conn = IMAP("127.0.0.1", host.dovecot.imap_port)
     conn.login("john@example.com", pw("john@example.com"))
     typ, _ = conn.append("INBOX", None, None, b"Subject: x\r\n\r\nx\r\n")
