@@ -19,6 +19,8 @@ enum stalwart_lists_slot { SLOT_LAST_LIST_ID, SLOT_LISTS };
    and ends well inside db_read_timeout however many lists there are (one
    statement over 10,000 lists ran 5 s and was cut by the timeout). */
 #define LIST_ID_PAGE 1000
+/* first and last id for each of the query's four branches */
+#define LIST_QUERY_PARAMS 8
 
 static const char last_list_id_query[] =
 	"SELECT COALESCE(MAX(id), 0) FROM mailroute_list";
@@ -194,16 +196,16 @@ static int list_page_print(struct mr_db *db, unsigned long first,
 			   struct mr_error *error)
 {
 	char first_text[24], last_text[24];
-	const char *params[8];
+	const char *params[LIST_QUERY_PARAMS];
 
 	snprintf(first_text, sizeof(first_text), "%lu", first);
 	snprintf(last_text, sizeof(last_text), "%lu", last);
-	for (unsigned int i = 0; i < 8; i += 2) {
+	for (unsigned int i = 0; i < LIST_QUERY_PARAMS; i += 2) {
 		params[i] = first_text;
 		params[i + 1] = last_text;
 	}
-	return mr_db_query_rows(db, SLOT_LISTS, lists_query, params, 8,
-				list_row, list, error);
+	return mr_db_query_rows(db, SLOT_LISTS, lists_query, params,
+				LIST_QUERY_PARAMS, list_row, list, error);
 }
 
 int stalwart_lists_print(struct mr_db *db, struct mr_error *error)
