@@ -78,6 +78,14 @@ static void usage(FILE *out)
 "                       0.15's management API creates (POST /api/principal),\n"
 "                       one JSON object per line\n"
 "                       exit: 0 printed, 3 database failure\n"
+"  stalwart-mailing-lists DOMAIN-IDS\n"
+"                       every active list as Stalwart 0.16's MailingList\n"
+"                       object, one JSON object per line; DOMAIN-IDS is a\n"
+"                       file of \"domain id\" lines, Stalwart's id of each\n"
+"                       domain name\n"
+"                       exit: 0 printed, 1 lists or aliases left out for\n"
+"                       want of a domain id (named on standard error),\n"
+"                       2 unreadable DOMAIN-IDS, 3 database failure\n"
 "  quota DOMAIN         each user of the domain (any of its names) with the\n"
 "                       quota its policies give and the usage Dovecot last\n"
 "                       wrote (quota_clone), and the domain's totals\n"
@@ -726,6 +734,33 @@ static int cmd_stalwart_lists(const struct mr_config *config)
 	return lists < 0 ? EXIT_DB_FAILURE : EXIT_FOUND;
 }
 
+static int cmd_stalwart_mailing_lists(const struct mr_config *config,
+				      const char *domain_ids_path)
+{
+	struct stalwart_domain_ids domain_ids;
+	struct mr_error error;
+	struct mr_db *db;
+	unsigned int left_out = 0;
+	int lists;
+
+	if (stalwart_domain_ids_load(domain_ids_path, &domain_ids, &error) < 0) {
+		fprintf(stderr, "mailroute-auth: %s\n", error.message);
+		return EXIT_USAGE;
+	}
+	if ((db = cli_db_create(config)) == NULL) {
+		stalwart_domain_ids_free(&domain_ids);
+		return EXIT_DB_FAILURE;
+	}
+	lists = stalwart_mailing_lists_print(db, &domain_ids, &left_out,
+					     &error);
+	if (lists < 0)
+		fprintf(stderr, "mailroute-auth: database: %s\n", error.message);
+	mr_db_destroy(&db);
+	stalwart_domain_ids_free(&domain_ids);
+	return lists < 0 ? EXIT_DB_FAILURE :
+		left_out > 0 ? EXIT_REFUSED : EXIT_FOUND;
+}
+
 static int cmd_quota(const struct mr_config *config, const char *domain)
 {
 	struct mr_db *db = cli_db_create(config);
@@ -820,6 +855,9 @@ int main(int argc, char *argv[])
 		status = cmd_check_lists(config);
 	else if (strcmp(command, "stalwart-lists") == 0 && argc - operand == 1)
 		status = cmd_stalwart_lists(config);
+	else if (strcmp(command, "stalwart-mailing-lists") == 0 &&
+		 argc - operand == 2)
+		status = cmd_stalwart_mailing_lists(config, argv[operand + 1]);
 	else if (strcmp(command, "quota") == 0 && argc - operand == 2)
 		status = cmd_quota(config, argv[operand + 1]);
 	else if (strcmp(command, "compare-legacy") == 0 && argc - operand <= 2)

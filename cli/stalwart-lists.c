@@ -1,13 +1,25 @@
-/* mailroute-auth stalwart-lists: the distribution lists as Stalwart
-   0.10.7 to 0.15 take them. The fields are the principal fields its
-   management API parses (PrincipalField::try_parse,
+/* mailroute-auth stalwart-lists and stalwart-mailing-lists: the
+   distribution lists as Stalwart takes them, one JSON object a line.
+
+   stalwart-lists, 0.10.7 to 0.15: the principal fields its management
+   API parses (PrincipalField::try_parse,
    crates/directory/src/backend/internal/mod.rs at v0.10.7 and v0.15.5);
    "members" are principal names, which for the SQL directory are the
    accounts' canonical addresses (the name query), "externalMembers"
-   addresses Stalwart relays to. */
+   addresses Stalwart relays to.
+
+   stalwart-mailing-lists, 0.16: the registry's MailingList object
+   (crates/registry/src/schema/structs.rs at v0.16.18): "name" is the
+   local part on "domainId", Stalwart's id of the domain's primary name;
+   "aliases" the same local part on the domain's other names (a
+   List<EmailAlias>, an object keyed "0", "1", ...); "recipients" every
+   address the list delivers to (a Map<String>, an object whose keys are
+   the addresses, each true: types/list.rs and types/map.rs). Stalwart
+   expands a list to its recipients at RCPT (network/mta.rs). */
 
 #include "stalwart-lists.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -48,29 +60,43 @@ static const char lists_query[] =
 	"  WHERE list_active = 1 AND receives = 1 AND list_id BETWEEN ? AND ?"
 	") AS list_rows ORDER BY list_id, kind, value";
 
-/* The array-valued fields, in output order. */
-static const char *const array_fields[] = {
+/* The multi-valued fields, in the principal's output order. */
+enum list_field { FIELD_EMAILS, FIELD_MEMBERS, FIELD_EXTERNAL_MEMBERS,
+		  FIELD_COUNT };
+static const char *const field_kinds[FIELD_COUNT] = {
 	"emails", "members", "externalMembers"
 };
-#define ARRAY_FIELDS (sizeof(array_fields) / sizeof(array_fields[0]))
 
-struct list_object {
-	char list_id[32];
-	char *name, *description;
-	/* each field's JSON array body: "a","b" */
-	char *arrays[ARRAY_FIELDS];
-	size_t array_sizes[ARRAY_FIELDS];
-	FILE *array_streams[ARRAY_FIELDS];
-	unsigned int printed;
+/* A field's values, each '\0'-terminated, one after another. */
+struct list_values {
+	char *data;
+	size_t size;
+	FILE *stream;
 };
 
-/* value as a JSON string: UTF-8 passes through, '"', '\' and control
-   characters are escaped. */
-static void json_string_print(FILE *out, const char *value)
+struct list_object {
+	/* NULL: Stalwart 0.10.7 to 0.15's principal; else 0.16's
+	   MailingList with these domain ids */
+	const struct stalwart_domain_ids *domain_ids;
+	char list_id[32];
+	char *name, *description;
+	struct list_values values[FIELD_COUNT];
+	unsigned int printed, left_out;
+};
+
+#define FOR_EACH_VALUE(value, values) \
+	for (const char *value = (values)->data; \
+	     value < (values)->data + (values)->size; \
+	     value += strlen(value) + 1)
+
+/* length bytes of value as a JSON string: UTF-8 passes through, '"', '\'
+   and control characters are escaped. */
+static void json_bytes_print(FILE *out, const char *value, size_t length)
 {
+	const unsigned char *p = (const unsigned char *)value;
+
 	fputc('"', out);
-	for (const unsigned char *p = (const unsigned char *)value; *p != '\0';
-	     p++) {
+	for (const unsigned char *end = p + length; p < end; p++) {
 		if (*p == '"' || *p == '\\')
 			fprintf(out, "\\%c", *p);
 		else if (*p < 0x20)
@@ -81,16 +107,20 @@ static void json_string_print(FILE *out, const char *value)
 	fputc('"', out);
 }
 
+static void json_string_print(FILE *out, const char *value)
+{
+	json_bytes_print(out, value, strlen(value));
+}
+
 static void list_object_clear(struct list_object *list)
 {
 	free(list->name);
 	free(list->description);
-	for (unsigned int i = 0; i < ARRAY_FIELDS; i++) {
-		if (list->array_streams[i] != NULL)
-			fclose(list->array_streams[i]);
-		free(list->arrays[i]);
-		list->arrays[i] = NULL;
-		list->array_streams[i] = NULL;
+	for (unsigned int i = 0; i < FIELD_COUNT; i++) {
+		if (list->values[i].stream != NULL)
+			fclose(list->values[i].stream);
+		free(list->values[i].data);
+		memset(&list->values[i], 0, sizeof(list->values[i]));
 	}
 	list->name = list->description = NULL;
 	list->list_id[0] = '\0';
@@ -100,10 +130,11 @@ static int list_object_start(struct list_object *list, const char *list_id,
 			     struct mr_error *error)
 {
 	snprintf(list->list_id, sizeof(list->list_id), "%s", list_id);
-	for (unsigned int i = 0; i < ARRAY_FIELDS; i++) {
-		list->array_streams[i] = open_memstream(&list->arrays[i],
-							&list->array_sizes[i]);
-		if (list->array_streams[i] == NULL) {
+	for (unsigned int i = 0; i < FIELD_COUNT; i++) {
+		struct list_values *values = &list->values[i];
+
+		values->stream = open_memstream(&values->data, &values->size);
+		if (values->stream == NULL) {
 			mr_error_set(error, "out of memory");
 			return -1;
 		}
@@ -111,13 +142,105 @@ static int list_object_start(struct list_object *list, const char *list_id,
 	return 0;
 }
 
+static void principal_print(const struct list_object *list)
+{
+	fputs("{\"type\":\"list\",\"name\":", stdout);
+	json_string_print(stdout, list->name);
+	if (list->description != NULL) {
+		fputs(",\"description\":", stdout);
+		json_string_print(stdout, list->description);
+	}
+	for (unsigned int i = 0; i < FIELD_COUNT; i++) {
+		const char *separator = "";
+
+		printf(",\"%s\":[", field_kinds[i]);
+		FOR_EACH_VALUE(value, &list->values[i]) {
+			fputs(separator, stdout);
+			json_string_print(stdout, value);
+			separator = ",";
+		}
+		fputc(']', stdout);
+	}
+	fputs("}\n", stdout);
+}
+
+/* The Stalwart id of address's domain, or NULL, said on standard error
+   (the caller leaves the address out). */
+static const char *
+mailing_list_domain_id(struct list_object *list, const char *address)
+{
+	const char *at = strrchr(address, '@');
+	const char *id = at == NULL ? NULL :
+		stalwart_domain_ids_find(list->domain_ids, at + 1);
+
+	if (id == NULL) {
+		fprintf(stderr, "mailroute-auth: stalwart-mailing-lists: list "
+			"%s: no Stalwart domain id for %s, left out\n",
+			list->name, address);
+		list->left_out++;
+	}
+	return id;
+}
+
+/* "name" and "domainId" or "name" and an alias's "domainId": the local
+   part (up to the last '@', which the id was found by) and the id. */
+static void local_part_and_id_print(const char *address, const char *id)
+{
+	fputs("\"name\":", stdout);
+	json_bytes_print(stdout, address,
+			 (size_t)(strrchr(address, '@') - address));
+	fputs(",\"domainId\":", stdout);
+	json_string_print(stdout, id);
+}
+
+/* Returns false when the list's own domain has no id: not printed. */
+static bool mailing_list_print(struct list_object *list)
+{
+	const char *domain_id = mailing_list_domain_id(list, list->name);
+	const char *separator = "";
+	unsigned int aliases = 0;
+
+	if (domain_id == NULL)
+		return false;
+	fputc('{', stdout);
+	local_part_and_id_print(list->name, domain_id);
+	if (list->description != NULL) {
+		fputs(",\"description\":", stdout);
+		json_string_print(stdout, list->description);
+	}
+	fputs(",\"aliases\":{", stdout);
+	FOR_EACH_VALUE(address, &list->values[FIELD_EMAILS]) {
+		const char *alias_id;
+
+		if (strcmp(address, list->name) == 0 ||
+		    (alias_id = mailing_list_domain_id(list, address)) == NULL)
+			continue;
+		printf("%s\"%u\":{\"enabled\":true,", aliases == 0 ? "" : ",",
+		       aliases);
+		local_part_and_id_print(address, alias_id);
+		fputc('}', stdout);
+		aliases++;
+	}
+	fputs("},\"recipients\":{", stdout);
+	for (unsigned int i = FIELD_MEMBERS; i <= FIELD_EXTERNAL_MEMBERS; i++) {
+		FOR_EACH_VALUE(address, &list->values[i]) {
+			fputs(separator, stdout);
+			json_string_print(stdout, address);
+			fputs(":true", stdout);
+			separator = ",";
+		}
+	}
+	fputs("}}\n", stdout);
+	return true;
+}
+
 /* Prints the list collected so far, if any, and forgets it. */
 static int list_object_flush(struct list_object *list, struct mr_error *error)
 {
 	if (list->list_id[0] == '\0')
 		return 0;
-	for (unsigned int i = 0; i < ARRAY_FIELDS; i++) {
-		if (fflush(list->array_streams[i]) != 0) {
+	for (unsigned int i = 0; i < FIELD_COUNT; i++) {
+		if (fflush(list->values[i].stream) != 0) {
 			mr_error_set(error, "out of memory");
 			return -1;
 		}
@@ -125,16 +248,12 @@ static int list_object_flush(struct list_object *list, struct mr_error *error)
 	/* every active list has a name row; one without is a list whose
 	   domain went away between the rows */
 	if (list->name != NULL) {
-		fputs("{\"type\":\"list\",\"name\":", stdout);
-		json_string_print(stdout, list->name);
-		if (list->description != NULL) {
-			fputs(",\"description\":", stdout);
-			json_string_print(stdout, list->description);
+		if (list->domain_ids == NULL) {
+			principal_print(list);
+			list->printed++;
+		} else if (mailing_list_print(list)) {
+			list->printed++;
 		}
-		for (unsigned int i = 0; i < ARRAY_FIELDS; i++)
-			printf(",\"%s\":[%s]", array_fields[i], list->arrays[i]);
-		fputs("}\n", stdout);
-		list->printed++;
 	}
 	list_object_clear(list);
 	return 0;
@@ -164,15 +283,12 @@ static int list_row(void *context, unsigned int count,
 			mr_error_set(error, "out of memory");
 			return -1;
 		}
-	} else {
-		for (unsigned int i = 0; i < ARRAY_FIELDS; i++) {
-			FILE *stream = list->array_streams[i];
-
-			if (strcmp(kind, array_fields[i]) != 0)
-				continue;
-			if (ftell(stream) > 0)
-				fputc(',', stream);
-			json_string_print(stream, value);
+		return 0;
+	}
+	for (unsigned int i = 0; i < FIELD_COUNT; i++) {
+		if (strcmp(kind, field_kinds[i]) == 0) {
+			fputs(value, list->values[i].stream);
+			fputc('\0', list->values[i].stream);
 		}
 	}
 	return 0;
@@ -208,21 +324,43 @@ static int list_page_print(struct mr_db *db, unsigned long first,
 				LIST_QUERY_PARAMS, list_row, list, error);
 }
 
-int stalwart_lists_print(struct mr_db *db, struct mr_error *error)
+static int lists_print(struct mr_db *db, struct list_object *list,
+		       struct mr_error *error)
 {
-	struct list_object list;
 	unsigned long last_id = 0;
 	int ret;
 
-	memset(&list, 0, sizeof(list));
 	ret = mr_db_query_rows(db, SLOT_LAST_LIST_ID, last_list_id_query, NULL,
 			       0, last_list_id_row, &last_id, error);
 	for (unsigned long first = 1; ret == 0 && first <= last_id;
 	     first += LIST_ID_PAGE)
 		ret = list_page_print(db, first, first + LIST_ID_PAGE - 1,
-				      &list, error);
+				      list, error);
 	if (ret == 0)
-		ret = list_object_flush(&list, error);
-	list_object_clear(&list);
-	return ret < 0 ? -1 : (int)list.printed;
+		ret = list_object_flush(list, error);
+	list_object_clear(list);
+	return ret < 0 ? -1 : (int)list->printed;
+}
+
+int stalwart_lists_print(struct mr_db *db, struct mr_error *error)
+{
+	struct list_object list;
+
+	memset(&list, 0, sizeof(list));
+	return lists_print(db, &list, error);
+}
+
+int stalwart_mailing_lists_print(struct mr_db *db,
+				 const struct stalwart_domain_ids *domain_ids,
+				 unsigned int *left_out_r,
+				 struct mr_error *error)
+{
+	struct list_object list;
+	int printed;
+
+	memset(&list, 0, sizeof(list));
+	list.domain_ids = domain_ids;
+	printed = lists_print(db, &list, error);
+	*left_out_r = list.left_out;
+	return printed;
 }

@@ -328,6 +328,70 @@ def test_stalwart_lists_renders_what_the_management_api_takes(mariadb, stalwart_
             assert obj["type"] in types, tag
 
 
+# Stalwart 0.16 domain ids as an operator lists them: example.net's is
+# left out on purpose (an alias of team@ and sales@ then has no id)
+DOMAIN_IDS_016 = """# domain  Stalwart id
+EXAMPLE.com   b
+continuity30.org c   # any case
+"""
+
+
+def run_mailing_lists(workdir, config, ids_text):
+    path = os.path.join(workdir, "stalwart-domain-ids")
+    with open(path, "w") as f:
+        f.write(ids_text)
+    return subprocess.run([ADMIN_CLI, "-c", config, "stalwart-mailing-lists", path],
+                          capture_output=True, text=True)
+
+
+def test_016_mailing_lists_are_what_the_registry_takes(workdir, stalwart_config):
+    """0.16 keeps lists as MailingList objects: `mailroute-auth
+    stalwart-mailing-lists` prints each active list with the local part
+    on its primary domain's Stalwart id, its other names as aliases, its
+    members and external members as recipients; every property one the
+    registry lets a client set (the schema read from structs.rs at its
+    tag), of the shape its type serializes to. An alias on a domain
+    without an id is left out and named, and the exit status says so."""
+    out = run_mailing_lists(workdir, stalwart_config, DOMAIN_IDS_016)
+    assert out.returncode == 1, out.stderr
+    assert out.stderr.count("no Stalwart domain id") == 2, out.stderr
+    assert "team@example.net" in out.stderr and "sales@example.net" in out.stderr
+    lists = {obj["name"] + "/" + obj["domainId"]: obj
+             for obj in map(json.loads, out.stdout.splitlines())}
+    assert set(lists) == {"team/b", "sales/b", "ops/c"}
+    assert lists["team/b"] == {
+        "name": "team", "domainId": "b", "description": "the whole team", "aliases": {},
+        "recipients": {address: True for address in
+                       TEAM + ["buyer@outside.example", "partner@outside.example"]}}
+    assert lists["ops/c"]["recipients"] == {"cont@continuity30.org": True}
+    structs = REGISTRY["structs"]
+    for obj in lists.values():
+        assert set(obj) <= set(structs["MailingList"]), set(obj) - set(structs["MailingList"])
+        assert structs["MailingList"]["aliases"]["type"] == "List<EmailAlias>"
+        assert structs["MailingList"]["recipients"]["type"] == "Map<String>"
+        assert all(value is True for value in obj["recipients"].values())
+
+    with_aliases = run_mailing_lists(workdir, stalwart_config,
+                                     DOMAIN_IDS_016 + "example.net d\n")
+    assert with_aliases.returncode == 0 and with_aliases.stderr == "", with_aliases.stderr
+    team = next(obj for obj in map(json.loads, with_aliases.stdout.splitlines())
+                if obj["name"] == "team")
+    # List<EmailAlias>: an object keyed by position
+    assert team["aliases"] == {"0": {"enabled": True, "name": "team", "domainId": "d"}}
+    assert set(team["aliases"]["0"]) <= set(structs["EmailAlias"])
+
+
+@pytest.mark.parametrize("ids_text,error", [
+    ("example.com\n", "not a \"domain id\" pair"),
+    ("example.com b extra\n", "not a \"domain id\" pair"),
+    ("example.com b\nExample.COM c\n", "named twice"),
+])
+def test_016_mailing_lists_refuse_a_bad_domain_id_file(workdir, stalwart_config, ids_text,
+                                                      error):
+    out = run_mailing_lists(workdir, stalwart_config, ids_text)
+    assert out.returncode == 2 and error in out.stderr and out.stdout == "", out
+
+
 def test_09_verify_expand_domains(directory):
     assert directory.first_column(Q09["verify"], "johnny@example.net") == ["john@example.com"]
     assert directory.first_column(Q09["verify"], "nobody@example.net") == []
