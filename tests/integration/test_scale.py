@@ -154,10 +154,12 @@ def list_with_doveadm(site):
 
 
 def list_stalwart_lists(site):
-    """mailroute-auth stalwart-lists: every list, one JSON object a line."""
+    """mailroute-auth stalwart-lists: every list, one JSON object a line,
+    read a page of list ids at a time (one statement for all 10,000 lists
+    at 100,000 accounts ran 5 s and was cut by db_read_timeout, 5 here)."""
     out = subprocess.run([ADMIN_CLI, "-c", site.config, "stalwart-lists"],
                          capture_output=True, text=True)
-    return out.returncode, len(out.stdout.splitlines()), out.stderr[-2000:]
+    return out.returncode, len(out.stdout.splitlines())
 
 
 def quota_report(site, domain):
@@ -189,17 +191,16 @@ def first_name_then_stop(site):
 # one page of names (1,000 alias rows) costs about 15,000 reads
 MAX_READS_FIRST_PAGE = 30_000
 
-# Listing every user (doveadm -A, dsync, hash-census) is linear by nature:
-# what must not grow is the cost per user listed.
+# Listing every user (doveadm -A, dsync, hash-census) or every list is
+# linear by nature: what must not grow is the cost per item listed.
+# name -> (how to run it, accounts per item listed, most reads per item)
 LISTINGS = {
-    "module-doveadm-user-all": list_with_doveadm,
-    "cli-hash-census": list_with_census,
+    "module-doveadm-user-all": (list_with_doveadm, 1, 30),
+    "cli-hash-census": (list_with_census, 1, 30),
+    # every domain has one list (team@ on two names, ten members and an
+    # external one, every tenth also the list before): about 370 reads
+    "cli-stalwart-lists": (list_stalwart_lists, scale.ACCOUNTS_PER_DOMAIN, 500),
 }
-MAX_READS_PER_LISTED_USER = 30
-# Stalwart's lists: every domain has one (team@ on two names, ten members
-# and an external one, every tenth also the list before): about 370 reads
-# a list, read a page of list ids at a time
-MAX_READS_PER_LISTED_LIST = 500
 
 STALWART_QUERIES = stalwart.all_queries()
 
@@ -291,13 +292,10 @@ def measured(workdir, mariadb):
             n, answer = counter.count(lambda: first_name_then_stop(site))
             reads[("first-name", accounts)] = n
             answers[("first-name", accounts)] = answer
-            for name, run in LISTINGS.items():
+            for name, (run, _, _) in LISTINGS.items():
                 n, answer = counter.count(lambda: run(site))
                 reads[(name, accounts)] = n
                 answers[(name, accounts)] = answer
-            n, answer = counter.count(lambda: list_stalwart_lists(site))
-            reads[("cli-stalwart-lists", accounts)] = n
-            answers[("cli-stalwart-lists", accounts)] = answer
             domain = "alias%d.example" % scale.domain_of(accounts // 2 + 3)
             n, answer = counter.count(lambda: quota_report(site, domain))
             reads[("cli-quota", accounts)] = n
@@ -453,19 +451,21 @@ def test_check_config_shows_the_index_plan(measured):
 
 
 @pytest.mark.parametrize("listing", sorted(LISTINGS))
-def test_listing_users_costs_the_same_per_user(measured, listing):
+def test_listing_costs_the_same_per_item(measured, listing):
     reads, answers = measured
-    per_user = {}
+    _, accounts_per_item, max_reads_per_item = LISTINGS[listing]
+    per_item = {}
     for accounts in SIZES:
         status, listed = answers[(listing, accounts)]
-        assert status == 0 and listed == accounts, (listing, accounts, status, listed)
-        per_user[accounts] = reads[(listing, accounts)] / listed
-    print("%s handler reads per listed user at %s accounts: %s" % (
+        assert status == 0 and listed == accounts // accounts_per_item, (
+            listing, accounts, status, listed)
+        per_item[accounts] = reads[(listing, accounts)] / listed
+    print("%s handler reads per listed item at %s accounts: %s" % (
         listing, "/".join(str(a) for a in SIZES),
-        "/".join("%.1f" % per_user[a] for a in SIZES)))
-    small, large = (per_user[a] for a in SIZES)
-    assert large < MAX_READS_PER_LISTED_USER, (listing, per_user)
-    assert large <= small * MAX_GROWTH, (listing, per_user)
+        "/".join("%.1f" % per_item[a] for a in SIZES)))
+    small, large = (per_item[a] for a in SIZES)
+    assert large < max_reads_per_item, (listing, per_item)
+    assert large <= small * MAX_GROWTH, (listing, per_item)
 
 
 def test_abandoned_listing_costs_one_page(measured):
@@ -478,25 +478,6 @@ def test_abandoned_listing_costs_one_page(measured):
         assert status == 0 and first == "user1@dom1.example", (accounts, first)
         assert n < MAX_READS_FIRST_PAGE, (accounts, n)
     assert counts[1] <= max(counts[0] * MAX_GROWTH, counts[0] + 100), counts
-
-
-def test_stalwart_lists_cost_the_same_per_list(measured):
-    """mailroute-auth stalwart-lists renders every list: linear by nature,
-    flat per list, and every page's statement done inside the read
-    timeout (db_read_timeout = 5 here; one statement for all 10,000
-    lists at 100,000 accounts ran 5 s and was cut)."""
-    reads, answers = measured
-    per_list = {}
-    for accounts in SIZES:
-        status, listed, errors = answers[("cli-stalwart-lists", accounts)]
-        assert status == 0 and listed == accounts // scale.ACCOUNTS_PER_DOMAIN, (accounts, listed,
-                                                                                 errors)
-        per_list[accounts] = reads[("cli-stalwart-lists", accounts)] / listed
-    print("cli-stalwart-lists handler reads per list at %s accounts: %s" % (
-        "/".join(str(a) for a in SIZES), "/".join("%.1f" % per_list[a] for a in SIZES)))
-    small, large = (per_list[a] for a in SIZES)
-    assert large < MAX_READS_PER_LISTED_LIST, per_list
-    assert large <= small * MAX_GROWTH, per_list
 
 
 def test_quota_report_reads_one_domain(measured):

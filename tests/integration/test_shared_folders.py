@@ -70,10 +70,6 @@ def start_shared_host(root, mariadb, db, mode, mail_root=None):
     return start_mail_host(os.path.join(root, "host"), mariadb, db, mode, shared, mail_root)
 
 
-def mail_root_of(dovecot):
-    return os.path.join(os.path.dirname(dovecot.root), "mailstorage")
-
-
 @pytest.fixture(scope="module", params=MODES)
 def dovecot(request, workdir, mariadb, dict_user):
     """The module's Dovecot, then the stock-SQL include's, each with the
@@ -251,7 +247,7 @@ def test_second_host_lists_the_share_and_its_withdrawal(request, workdir, doveco
     the second stops listing it; shared again, it lists it again."""
     mode = request.node.callspec.params["dovecot"]
     second = start_shared_host(os.path.join(workdir, "shared-second-host-" + mode), mariadb,
-                               dict_user, mode, mail_root_of(dovecot))
+                               dict_user, mode, dovecot.mail_root)
     try:
         assert select_answer(second, MEMBER, shared_folder) == ("OK", [b"1"])
         assert_member_lists(second, True)

@@ -37,6 +37,8 @@ class Dovecot:
         self.config_path = os.path.join(root, "dovecot.conf")
         self.log_path = os.path.join(root, "dovecot.log")
         self.acl_path = os.path.join(root, "dovecot-acl")
+        # the userdb's mail root, where start_mail_host() set one
+        self.mail_root = None
         self.imap_port = free_port()
         self.pop3_port = free_port()
         self.lmtp_port = free_port()
@@ -329,8 +331,10 @@ def start_mail_host(root, server, db, mode="module", extra_config="", mail_root=
     os.makedirs(root)
     os.chmod(root, 0o755)
     index_root = os.path.join(root, "mailindices")
-    new_roots = [index_root] if mail_root else [os.path.join(root, "mailstorage"), index_root]
-    mail_root = mail_root or new_roots[0]
+    new_roots = [index_root]
+    if mail_root is None:
+        mail_root = os.path.join(root, "mailstorage")
+        new_roots.append(mail_root)
     install_auth_modules()
     if mode == "module":
         conf = fixtures.write_config(os.path.join(root, "mailroute-auth.conf"), server, db,
@@ -340,6 +344,7 @@ def start_mail_host(root, server, db, mode="module", extra_config="", mail_root=
         auth = sql_auth(os.path.join(root, "dovecot-sql.conf.ext"), server, db, mail_root,
                         index_root)
     dovecot = Dovecot(os.path.join(root, "dovecot"), auth + extra_config)
+    dovecot.mail_root = mail_root
     for d in new_roots:
         os.makedirs(d)
         os.chown(d, dovecot.vmail.pw_uid, dovecot.vmail.pw_gid)
