@@ -21,6 +21,7 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,68 +40,61 @@
 
 #define PASSWORD_MAX 4096
 
+/* One entry per command: what usage and COMMAND --help print, how many
+   operands it takes, and what runs it. */
+struct command {
+	const char *name;
+	/* as usage shows them, "" for none */
+	const char *operands;
+	int min_operands, max_operands;
+	/* lines, each ending in '\n' */
+	const char *help;
+	int (*run)(const struct mr_config *config, char *operands[]);
+};
+
+static const struct command commands[];
+
+/* "  NAME OPERANDS" then the help lines indented to column 24; a name too
+   long for that column gets its help on the next line. */
+static void command_usage(FILE *out, const struct command *command)
+{
+	const char *line = command->help, *end;
+	int width = fprintf(out, "  %s%s%s", command->name,
+			    *command->operands != '\0' ? " " : "",
+			    command->operands);
+
+	if (width > 22) {
+		fputc('\n', out);
+		width = 0;
+	}
+	for (; *line != '\0'; line = end + 1) {
+		end = strchr(line, '\n');
+		fprintf(out, "%*s%.*s\n", 23 - width, "", (int)(end - line), line);
+		width = 0;
+	}
+}
+
 static void usage(FILE *out)
 {
-	fprintf(out,
-"Usage: mailroute-auth [-c FILE] COMMAND [ARGS]\n"
-"\n"
-"Commands:\n"
-"  lookup USER@DOMAIN   what the userdb returns for this address and which\n"
-"                       rule matched, or why it is refused\n"
-"                       exit: 0 found, 1 unknown or refused, 2 usage or\n"
-"                       configuration error, 3 database failure or data error\n"
-"  check-config         parse the configuration and connect to the database\n"
-"                       exit: 0 ok, 2 configuration error, 3 database failure\n"
-"  pw-test [-f FILE]    verify a password against a stored Django hash:\n"
-"                       the hash from FILE or the first line of standard\n"
-"                       input, then the password from the next line\n"
-"                       exit: 0 match, 1 mismatch, 2 unsupported or\n"
-"                       malformed hash (reason on stderr)\n"
-"  users [LIMIT]        the canonical users Dovecot lists (doveadm user '*',\n"
-"                       dsync), at most LIMIT of them\n"
-"                       exit: 0 listed, 3 database failure\n"
-"  hash-census          count accounts per stored hash format, and list the\n"
-"                       accounts that may log in with a hash Stalwart cannot\n"
-"                       verify (they must log in once through Django, or\n"
-"                       reset, before moving to Stalwart), and the accounts\n"
-"                       whose stored hash never verifies anywhere: malformed\n"
-"                       or over a hash_max_* cap\n"
-"                       exit: 0 none to list, 1 accounts listed, 3 database\n"
-"                       failure\n"
-"  list ADDRESS         the distribution list at this address: every member\n"
-"                       it delivers to and why, the members it skips and why\n"
-"                       exit: 0 an active list, 1 not a list or inactive,\n"
-"                       3 database failure\n"
-"  check-lists          addresses that are both a list's and an account's\n"
-"                       (Postfix expands the list; the account gets no mail)\n"
-"                       exit: 0 none, 1 listed, 3 database failure\n"
-"  stalwart-lists       every active list as the principal Stalwart 0.10.7 to\n"
-"                       0.15's management API creates (POST /api/principal),\n"
-"                       one JSON object per line\n"
-"                       exit: 0 printed, 3 database failure\n"
-"  stalwart-mailing-lists DOMAIN-IDS\n"
-"                       every active list as Stalwart 0.16's MailingList\n"
-"                       object, one JSON object per line; DOMAIN-IDS is a\n"
-"                       file of \"domain id\" lines, Stalwart's id of each\n"
-"                       domain name\n"
-"                       exit: 0 printed, 1 lists or aliases left out for\n"
-"                       want of a domain id (named on standard error),\n"
-"                       2 unreadable DOMAIN-IDS, 3 database failure\n"
-"  quota DOMAIN         each user of the domain (any of its names) with the\n"
-"                       quota its policies give and the usage Dovecot last\n"
-"                       wrote (quota_clone), and the domain's totals\n"
-"                       exit: 0 users listed, 1 none, 3 database failure\n"
-"  compare-legacy [JOBS] before the cut-over (temporary_hosted still there):\n"
-"                       every address answered by the legacy production\n"
-"                       queries and by mailroute, each difference with its\n"
-"                       category, intended or unexpected; JOBS worker\n"
-"                       processes share the addresses (default 1)\n"
-"                       exit: 0 none unexpected, 1 unexpected differences,\n"
-"                       3 database failure\n"
-"\n"
-"  -c FILE   configuration file (default %s)\n"
-"  -h, --help, -V, --version\n",
-		MR_CONFIG_DEFAULT_PATH);
+	fprintf(out, "Usage: mailroute-auth [-c FILE] COMMAND [ARGS]\n"
+		"       mailroute-auth help COMMAND | COMMAND --help\n"
+		"\nCommands:\n");
+	for (const struct command *command = commands; command->name != NULL;
+	     command++)
+		command_usage(out, command);
+	fprintf(out, "\n"
+		"  -c FILE   configuration file (default %s)\n"
+		"  -h, --help, -V, --version\n", MR_CONFIG_DEFAULT_PATH);
+}
+
+static const struct command *command_find(const char *name)
+{
+	for (const struct command *command = commands; command->name != NULL;
+	     command++) {
+		if (strcmp(command->name, name) == 0)
+			return command;
+	}
+	return NULL;
 }
 
 static struct mr_config *load_config(const char *path)
@@ -169,8 +163,9 @@ static struct mr_db *cli_db_create(const struct mr_config *config)
 	return db;
 }
 
-static int cmd_lookup(const struct mr_config *config, const char *name)
+static int cmd_lookup(const struct mr_config *config, char *operands[])
 {
+	const char *name = operands[0];
 	struct mr_db *db = cli_db_create(config);
 	struct mr_match match;
 	struct mr_error error;
@@ -264,8 +259,9 @@ static int print_server(struct mr_db *db)
 	return 0;
 }
 
-static int cmd_check_config(const struct mr_config *config)
+static int cmd_check_config(const struct mr_config *config, char *operands[])
 {
+	(void)operands;
 	struct mr_db *db = cli_db_create(config);
 	struct mr_match match;
 	struct mr_error error;
@@ -297,8 +293,9 @@ static int cmd_check_config(const struct mr_config *config)
 
 /* The listing the module's userdb iterate gives Dovecot; stopping after
    `limit` names leaves nothing running on the server. */
-static int cmd_users(const struct mr_config *config, const char *limit_arg)
+static int cmd_users(const struct mr_config *config, char *operands[])
 {
+	const char *limit_arg = operands[0];
 	unsigned long limit = ULONG_MAX, listed = 0;
 	struct mr_db *db;
 	struct mr_db_user_iter *iter;
@@ -446,8 +443,9 @@ static bool census_list_unverifiable(const struct mr_config *config,
 	return true;
 }
 
-static int cmd_hash_census(const struct mr_config *config)
+static int cmd_hash_census(const struct mr_config *config, char *operands[])
 {
+	(void)operands;
 	struct census_count counts[CENSUS_MAX_FORMATS];
 	struct census_cost costs[CENSUS_MAX_COSTS];
 	unsigned int count = 0, listed = 0, unverifiable = 0, cost_count = 0;
@@ -545,7 +543,7 @@ static int read_password(char *buf, size_t size)
 	return 0;
 }
 
-static int cmd_pw_test(const struct mr_config *config, int argc, char *argv[])
+static int cmd_pw_test(const struct mr_config *config, char *operands[])
 {
 	char password[PASSWORD_MAX];
 	char *stored = NULL;
@@ -555,14 +553,15 @@ static int cmd_pw_test(const struct mr_config *config, int argc, char *argv[])
 
 	/* Never the hash on the command line: every local user can read
 	   it there (/proc/PID/cmdline). */
-	if (argc == 3 && strcmp(argv[1], "-f") == 0) {
-		if (mr_read_small_file(argv[2], 4096, &stored, NULL,
+	if (operands[0] != NULL && operands[1] != NULL &&
+	    strcmp(operands[0], "-f") == 0) {
+		if (mr_read_small_file(operands[1], 4096, &stored, NULL,
 				       &error) < 0) {
 			fprintf(stderr, "mailroute-auth: %s\n", error.message);
 			return EXIT_PW_UNVERIFIABLE;
 		}
 		stored[strcspn(stored, "\r\n")] = '\0';
-	} else if (argc == 1) {
+	} else if (operands[0] == NULL) {
 		stored = malloc(MR_PASSWORD_SIZE);
 		if (stored != NULL &&
 		    read_password(stored, MR_PASSWORD_SIZE) < 0) {
@@ -572,7 +571,7 @@ static int cmd_pw_test(const struct mr_config *config, int argc, char *argv[])
 			return EXIT_PW_UNVERIFIABLE;
 		}
 	} else {
-		usage(stderr);
+		command_usage(stderr, command_find("pw-test"));
 		return EXIT_USAGE;
 	}
 	if (stored == NULL || read_password(password, sizeof(password)) < 0) {
@@ -676,8 +675,9 @@ static int compare_legacy_in_workers(const struct mr_config *config,
 	return failed ? EXIT_DB_FAILURE : 0;
 }
 
-static int cmd_list(const struct mr_config *config, const char *address)
+static int cmd_list(const struct mr_config *config, char *operands[])
 {
+	const char *address = operands[0];
 	struct mr_db *db = cli_db_create(config);
 	struct mr_error error;
 	int status = EXIT_REFUSED;
@@ -700,8 +700,9 @@ static int cmd_list(const struct mr_config *config, const char *address)
 	return status;
 }
 
-static int cmd_check_lists(const struct mr_config *config)
+static int cmd_check_lists(const struct mr_config *config, char *operands[])
 {
+	(void)operands;
 	struct mr_db *db = cli_db_create(config);
 	struct mr_error error;
 	int collisions;
@@ -719,8 +720,9 @@ static int cmd_check_lists(const struct mr_config *config)
 		collisions > 0 ? EXIT_REFUSED : EXIT_FOUND;
 }
 
-static int cmd_stalwart_lists(const struct mr_config *config)
+static int cmd_stalwart_lists(const struct mr_config *config, char *operands[])
 {
+	(void)operands;
 	struct mr_db *db = cli_db_create(config);
 	struct mr_error error;
 	int lists;
@@ -735,8 +737,9 @@ static int cmd_stalwart_lists(const struct mr_config *config)
 }
 
 static int cmd_stalwart_mailing_lists(const struct mr_config *config,
-				      const char *domain_ids_path)
+				      char *operands[])
 {
+	const char *domain_ids_path = operands[0];
 	struct stalwart_domain_ids domain_ids;
 	struct mr_error error;
 	struct mr_db *db;
@@ -761,8 +764,9 @@ static int cmd_stalwart_mailing_lists(const struct mr_config *config,
 		left_out > 0 ? EXIT_REFUSED : EXIT_FOUND;
 }
 
-static int cmd_quota(const struct mr_config *config, const char *domain)
+static int cmd_quota(const struct mr_config *config, char *operands[])
 {
+	const char *domain = operands[0];
 	struct mr_db *db = cli_db_create(config);
 	struct mr_error error;
 	int users;
@@ -778,8 +782,9 @@ static int cmd_quota(const struct mr_config *config, const char *domain)
 }
 
 static int cmd_compare_legacy(const struct mr_config *config,
-			      const char *jobs_arg)
+			      char *operands[])
 {
+	const char *jobs_arg = operands[0];
 	struct compare_legacy_counts total;
 	unsigned long jobs = 1;
 	int status;
@@ -803,12 +808,115 @@ static int cmd_compare_legacy(const struct mr_config *config,
 	return compare_legacy_summary(&total) > 0 ? 1 : 0;
 }
 
+static const struct command commands[] = {
+	{ "lookup", "USER@DOMAIN", 1, 1,
+	  "what the userdb returns for this address and which\n"
+	  "rule matched, or why it is refused\n"
+	  "exit: 0 found, 1 unknown or refused, 2 usage or\n"
+	  "configuration error, 3 database failure or data error\n",
+	  cmd_lookup },
+	{ "check-config", "", 0, 0,
+	  "parse the configuration and connect to the database\n"
+	  "exit: 0 ok, 2 configuration error, 3 database failure\n",
+	  cmd_check_config },
+	{ "pw-test", "[-f FILE]", 0, 2,
+	  "verify a password against a stored Django hash:\n"
+	  "the hash from FILE or the first line of standard\n"
+	  "input, then the password from the next line\n"
+	  "exit: 0 match, 1 mismatch, 2 unsupported or\n"
+	  "malformed hash (reason on stderr)\n",
+	  cmd_pw_test },
+	{ "users", "[LIMIT]", 0, 1,
+	  "the canonical users Dovecot lists (doveadm user '*',\n"
+	  "dsync), at most LIMIT of them\n"
+	  "exit: 0 listed, 3 database failure\n",
+	  cmd_users },
+	{ "hash-census", "", 0, 0,
+	  "count accounts per stored hash format, and list the\n"
+	  "accounts that may log in with a hash Stalwart cannot\n"
+	  "verify (they must log in once through Django, or\n"
+	  "reset, before moving to Stalwart), and the accounts\n"
+	  "whose stored hash never verifies anywhere: malformed\n"
+	  "or over a hash_max_* cap\n"
+	  "exit: 0 none to list, 1 accounts listed, 3 database\n"
+	  "failure\n",
+	  cmd_hash_census },
+	{ "list", "ADDRESS", 1, 1,
+	  "the distribution list at this address: every member\n"
+	  "it delivers to and why, the members it skips and why\n"
+	  "exit: 0 an active list, 1 not a list or inactive,\n"
+	  "3 database failure\n",
+	  cmd_list },
+	{ "check-lists", "", 0, 0,
+	  "addresses that are both a list's and an account's\n"
+	  "(Postfix expands the list; the account gets no mail)\n"
+	  "exit: 0 none, 1 listed, 3 database failure\n",
+	  cmd_check_lists },
+	{ "stalwart-lists", "", 0, 0,
+	  "every active list as the principal Stalwart 0.10.7 to\n"
+	  "0.15's management API creates (POST /api/principal),\n"
+	  "one JSON object per line\n"
+	  "exit: 0 printed, 3 database failure\n",
+	  cmd_stalwart_lists },
+	{ "stalwart-mailing-lists", "DOMAIN-IDS", 1, 1,
+	  "every active list as Stalwart 0.16's MailingList\n"
+	  "object, one JSON object per line; DOMAIN-IDS is a\n"
+	  "file of \"domain id\" lines, Stalwart's id of each\n"
+	  "domain name (one id names one domain)\n"
+	  "exit: 0 printed, 1 lists or aliases left out for\n"
+	  "want of a domain id (named on standard error),\n"
+	  "2 unreadable or ambiguous DOMAIN-IDS, 3 database\n"
+	  "failure\n",
+	  cmd_stalwart_mailing_lists },
+	{ "quota", "DOMAIN", 1, 1,
+	  "each user of the domain (any of its names) with the\n"
+	  "quota its policies give and the usage Dovecot last\n"
+	  "wrote (quota_clone), and the domain's totals\n"
+	  "exit: 0 users listed, 1 none, 3 database failure\n",
+	  cmd_quota },
+	{ "compare-legacy", "[JOBS]", 0, 1,
+	  "before the cut-over (temporary_hosted still there):\n"
+	  "every address answered by the legacy production\n"
+	  "queries and by mailroute, each difference with its\n"
+	  "category, intended or unexpected; JOBS worker\n"
+	  "processes share the addresses (default 1)\n"
+	  "exit: 0 none unexpected, 1 unexpected differences,\n"
+	  "3 database failure\n",
+	  cmd_compare_legacy },
+	{ NULL, NULL, 0, 0, NULL, NULL }
+};
+
+static bool is_help_option(const char *arg)
+{
+	return arg != NULL &&
+		(strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0);
+}
+
+/* "help COMMAND" and "COMMAND --help" print that command's usage on
+   stdout and exit 0, before any configuration is read; 1 when there is
+   no such command. */
+static int command_help(const char *name)
+{
+	const struct command *command = command_find(name);
+
+	if (command == NULL) {
+		fprintf(stderr, "mailroute-auth: no command %s\n", name);
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	printf("Usage: mailroute-auth [-c FILE] %s%s%s\n\n", command->name,
+	       *command->operands != '\0' ? " " : "", command->operands);
+	command_usage(stdout, command);
+	return 0;
+}
+
 int main(int argc, char *argv[])
 {
 	struct mr_options options;
 	struct mr_config *config;
-	const char *config_path, *command;
-	int operand, status;
+	const struct command *command;
+	char **operands;
+	int operand, count, status;
 
 	switch (mr_options_parse(argc, argv, "mailroute-auth", false, usage,
 				 &options)) {
@@ -819,13 +927,30 @@ int main(int argc, char *argv[])
 	case MR_OPTIONS_BAD:
 		return EXIT_USAGE;
 	}
-	config_path = options.config_path;
 	operand = options.operands;
 	if (operand >= argc) {
 		usage(stderr);
 		return EXIT_USAGE;
 	}
-	command = argv[operand];
+	if (strcmp(argv[operand], "help") == 0) {
+		if (argc - operand != 2) {
+			usage(argc - operand == 1 ? stdout : stderr);
+			return argc - operand == 1 ? 0 : EXIT_USAGE;
+		}
+		return command_help(argv[operand + 1]);
+	}
+	if ((command = command_find(argv[operand])) == NULL) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	operands = argv + operand + 1;
+	count = argc - operand - 1;
+	if (count == 1 && is_help_option(operands[0]))
+		return command_help(command->name);
+	if (count < command->min_operands || count > command->max_operands) {
+		command_usage(stderr, command);
+		return EXIT_USAGE;
+	}
 	if (mr_password_init() < 0) {
 		fprintf(stderr, "mailroute-auth: libsodium initialisation failed\n");
 		return EXIT_USAGE;
@@ -833,42 +958,13 @@ int main(int argc, char *argv[])
 
 	/* pw-test needs only the hash caps: it runs without a configuration
 	   file when none is installed. */
-	if (strcmp(command, "pw-test") == 0 && access(config_path, F_OK) != 0)
+	if (command->run == cmd_pw_test && access(options.config_path, F_OK) != 0)
 		config = mr_config_new_defaults();
 	else
-		config = load_config(config_path);
+		config = load_config(options.config_path);
 	if (config == NULL)
 		return EXIT_USAGE;
-
-	if (strcmp(command, "lookup") == 0 && argc - operand == 2)
-		status = cmd_lookup(config, argv[operand + 1]);
-	else if (strcmp(command, "check-config") == 0 && argc - operand == 1)
-		status = cmd_check_config(config);
-	else if (strcmp(command, "users") == 0 && argc - operand <= 2)
-		status = cmd_users(config, argc - operand == 2 ?
-				   argv[operand + 1] : NULL);
-	else if (strcmp(command, "hash-census") == 0 && argc - operand == 1)
-		status = cmd_hash_census(config);
-	else if (strcmp(command, "list") == 0 && argc - operand == 2)
-		status = cmd_list(config, argv[operand + 1]);
-	else if (strcmp(command, "check-lists") == 0 && argc - operand == 1)
-		status = cmd_check_lists(config);
-	else if (strcmp(command, "stalwart-lists") == 0 && argc - operand == 1)
-		status = cmd_stalwart_lists(config);
-	else if (strcmp(command, "stalwart-mailing-lists") == 0 &&
-		 argc - operand == 2)
-		status = cmd_stalwart_mailing_lists(config, argv[operand + 1]);
-	else if (strcmp(command, "quota") == 0 && argc - operand == 2)
-		status = cmd_quota(config, argv[operand + 1]);
-	else if (strcmp(command, "compare-legacy") == 0 && argc - operand <= 2)
-		status = cmd_compare_legacy(config, argc - operand == 2 ?
-					    argv[operand + 1] : NULL);
-	else if (strcmp(command, "pw-test") == 0)
-		status = cmd_pw_test(config, argc - operand, argv + operand);
-	else {
-		usage(stderr);
-		status = EXIT_USAGE;
-	}
+	status = command->run(config, operands);
 	mr_config_free(&config);
 	return status;
 }

@@ -1,6 +1,9 @@
 """mailroute-auth lookup / check-config / pw-test."""
 import os
+import re
 import subprocess
+
+import pytest
 
 from mrtest import fixtures, scale
 from mrtest.paths import ADMIN_CLI
@@ -90,6 +93,26 @@ def test_usage_errors():
     assert cli("frobnicate").returncode == 2
     out = cli("--help")
     assert out.returncode == 0 and "lookup USER@DOMAIN" in out.stdout
+
+
+COMMANDS = ["lookup", "check-config", "pw-test", "users", "hash-census", "list",
+            "check-lists", "stalwart-lists", "stalwart-mailing-lists", "quota",
+            "compare-legacy"]
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_every_command_helps(command):
+    """COMMAND --help, COMMAND -h and help COMMAND print that command's
+    usage on stdout and exit 0, without a configuration file or a
+    database: never a lookup of "--help" or a file of that name."""
+    listed = cli("--help").stdout
+    assert re.search(r"^  %s\b" % re.escape(command), listed, re.M), command
+    for args in ([command, "--help"], [command, "-h"], ["help", command]):
+        out = cli("-c", "/nonexistent/mailroute-auth.conf", *args)
+        assert out.returncode == 0, (args, out)
+        assert out.stdout.startswith("Usage: mailroute-auth [-c FILE] %s" % command), out
+        assert "exit: 0" in out.stdout and out.stderr == "", out
+    assert cli("help", "frobnicate").returncode == 2
 
 
 def test_shipped_example_config_parses(workdir, mariadb, migrated_db):

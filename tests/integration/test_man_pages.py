@@ -39,7 +39,7 @@ def test_config_page_names_every_key():
 
 def test_cli_page_names_every_command():
     usage = source("cli/mailroute-auth.c")
-    commands = set(re.findall(r'strcmp\(command, "([a-z-]+)"\)', usage))
+    commands = set(re.findall(r'^\t\{ "([a-z-]+)", "', usage, re.M))
     assert {"lookup", "check-config", "pw-test", "users", "hash-census"} <= commands
     page = source("man/mailroute-auth.1").replace("\\-", "-")
     for command in commands:
