@@ -41,10 +41,6 @@ BEGIN
     SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT =
       'migration 0004 needs migration 0002';
   END IF;
-  IF NOT EXISTS (SELECT 1 FROM mailroute_schema_version WHERE version = 4) THEN
-    INSERT INTO mailroute_schema_version (version, name)
-      VALUES (4, 'stalwart_directory');
-  END IF;
 END ;;
 DELIMITER ;
 CALL mailroute_migration_0004_up();
@@ -328,3 +324,9 @@ BEGIN
 END ;;
 
 DELIMITER ;
+
+-- Recorded last: a migration stopped midway (a lock wait over, a lost
+-- connection) leaves no version row, so check-config and the next
+-- migration see it unfinished; running this file again finishes it.
+INSERT INTO mailroute_schema_version (version, name) VALUES (4, 'stalwart_directory')
+  ON DUPLICATE KEY UPDATE version = version;

@@ -34,10 +34,6 @@ BEGIN
     SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT =
       'migration 0005 needs migration 0002';
   END IF;
-  IF NOT EXISTS (SELECT 1 FROM mailroute_schema_version WHERE version = 5) THEN
-    INSERT INTO mailroute_schema_version (version, name)
-      VALUES (5, 'prepared_lookups');
-  END IF;
 END ;;
 DELIMITER ;
 CALL mailroute_migration_0005_up();
@@ -73,3 +69,9 @@ SELECT a.*
                        FROM amavisd_localpartalias first
                       WHERE first.email_account_id = a.account_id
                         AND first.domain_id = a.domain_id);
+
+-- Recorded last: a migration stopped midway (a lock wait over, a lost
+-- connection) leaves no version row, so check-config and the next
+-- migration see it unfinished; running this file again finishes it.
+INSERT INTO mailroute_schema_version (version, name) VALUES (5, 'prepared_lookups')
+  ON DUPLICATE KEY UPDATE version = version;

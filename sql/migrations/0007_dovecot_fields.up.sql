@@ -30,10 +30,6 @@ BEGIN
     SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT =
       'migration 0007 needs migration 0006';
   END IF;
-  IF NOT EXISTS (SELECT 1 FROM mailroute_schema_version WHERE version = 7) THEN
-    INSERT INTO mailroute_schema_version (version, name)
-      VALUES (7, 'dovecot_fields');
-  END IF;
 END ;;
 DELIMITER ;
 CALL mailroute_migration_0007_up();
@@ -69,3 +65,9 @@ SELECT l.*,
             CONCAT('namespace/inbox/mailbox/Sent/autoexpunge=', l.continuity_storage_days, 'd')),
           NULL) AS userdb_import
   FROM mailroute_login l;
+
+-- Recorded last: a migration stopped midway (a lock wait over, a lost
+-- connection) leaves no version row, so check-config and the next
+-- migration see it unfinished; running this file again finishes it.
+INSERT INTO mailroute_schema_version (version, name) VALUES (7, 'dovecot_fields')
+  ON DUPLICATE KEY UPDATE version = version;

@@ -27,10 +27,6 @@ BEGIN
     SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT =
       'migration 0008 needs migration 0007';
   END IF;
-  IF NOT EXISTS (SELECT 1 FROM mailroute_schema_version WHERE version = 8) THEN
-    INSERT INTO mailroute_schema_version (version, name)
-      VALUES (8, 'stalwart_exact_address');
-  END IF;
 END ;;
 DELIMITER ;
 CALL mailroute_migration_0008_up();
@@ -53,3 +49,9 @@ BEGIN
   RETURN IF(receives, alias, NULL);
 END ;;
 DELIMITER ;
+
+-- Recorded last: a migration stopped midway (a lock wait over, a lost
+-- connection) leaves no version row, so check-config and the next
+-- migration see it unfinished; running this file again finishes it.
+INSERT INTO mailroute_schema_version (version, name) VALUES (8, 'stalwart_exact_address')
+  ON DUPLICATE KEY UPDATE version = version;

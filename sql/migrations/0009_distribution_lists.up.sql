@@ -51,10 +51,6 @@ BEGIN
     SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT =
       'migration 0009 needs migration 0008';
   END IF;
-  IF NOT EXISTS (SELECT 1 FROM mailroute_schema_version WHERE version = 9) THEN
-    INSERT INTO mailroute_schema_version (version, name)
-      VALUES (9, 'distribution_lists');
-  END IF;
 END ;;
 DELIMITER ;
 CALL mailroute_migration_0009_up();
@@ -236,3 +232,9 @@ SELECT la.list_id, la.list_localpart, la.list_domain, lg.account_id,
   FROM mailroute_list_address la
   JOIN mailroute_login_external lg
     ON lg.login_localpart = la.list_localpart AND lg.login_domain = la.list_domain;
+
+-- Recorded last: a migration stopped midway (a lock wait over, a lost
+-- connection) leaves no version row, so check-config and the next
+-- migration see it unfinished; running this file again finishes it.
+INSERT INTO mailroute_schema_version (version, name) VALUES (9, 'distribution_lists')
+  ON DUPLICATE KEY UPDATE version = version;

@@ -29,10 +29,6 @@ BEGIN
     SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT =
       'migration 0010 needs migration 0009';
   END IF;
-  IF NOT EXISTS (SELECT 1 FROM mailroute_schema_version WHERE version = 10) THEN
-    INSERT INTO mailroute_schema_version (version, name)
-      VALUES (10, 'quota_usage');
-  END IF;
 END ;;
 DELIMITER ;
 CALL mailroute_migration_0010_up();
@@ -52,3 +48,9 @@ SELECT u.account_id, u.domain_id, u.canonical_localpart, u.canonical_domain,
   FROM mailroute_user u
   LEFT JOIN mailroute_quota_usage q
     ON q.username = CONCAT(u.canonical_localpart, '@', u.canonical_domain) COLLATE utf8_bin;
+
+-- Recorded last: a migration stopped midway (a lock wait over, a lost
+-- connection) leaves no version row, so check-config and the next
+-- migration see it unfinished; running this file again finishes it.
+INSERT INTO mailroute_schema_version (version, name) VALUES (10, 'quota_usage')
+  ON DUPLICATE KEY UPDATE version = version;

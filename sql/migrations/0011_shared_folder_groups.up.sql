@@ -36,10 +36,6 @@ BEGIN
     SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT =
       'migration 0011 needs migration 0010';
   END IF;
-  IF NOT EXISTS (SELECT 1 FROM mailroute_schema_version WHERE version = 11) THEN
-    INSERT INTO mailroute_schema_version (version, name)
-      VALUES (11, 'shared_folder_groups');
-  END IF;
 END ;;
 DELIMITER ;
 CALL mailroute_migration_0011_up();
@@ -111,3 +107,9 @@ SELECT m.account_id AS member_account_id, g.id AS group_id,
                  JOIN amavisd_domain d ON d.id = a.domain_id
                 WHERE a.email_account_id = m.account_id
                   AND (d.id = gd.id OR d.customer_id = gd.customer_id));
+
+-- Recorded last: a migration stopped midway (a lock wait over, a lost
+-- connection) leaves no version row, so check-config and the next
+-- migration see it unfinished; running this file again finishes it.
+INSERT INTO mailroute_schema_version (version, name) VALUES (11, 'shared_folder_groups')
+  ON DUPLICATE KEY UPDATE version = version;

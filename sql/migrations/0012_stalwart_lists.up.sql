@@ -33,10 +33,6 @@ BEGIN
     SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT =
       'migration 0012 needs migration 0011';
   END IF;
-  IF NOT EXISTS (SELECT 1 FROM mailroute_schema_version WHERE version = 12) THEN
-    INSERT INTO mailroute_schema_version (version, name)
-      VALUES (12, 'stalwart_lists');
-  END IF;
 END ;;
 DELIMITER ;
 CALL mailroute_migration_0012_up();
@@ -96,3 +92,9 @@ BEGIN
 END ;;
 
 DELIMITER ;
+
+-- Recorded last: a migration stopped midway (a lock wait over, a lost
+-- connection) leaves no version row, so check-config and the next
+-- migration see it unfinished; running this file again finishes it.
+INSERT INTO mailroute_schema_version (version, name) VALUES (12, 'stalwart_lists')
+  ON DUPLICATE KEY UPDATE version = version;
