@@ -35,6 +35,9 @@ struct mr_account {
 	   acl_groups names them: <name>@<group domain>, comma-separated,
 	   sorted; "" for none */
 	char groups[MR_GROUPS_SIZE];
+	/* the customer the account belongs to (its canonical domain's
+	   customer_id, in decimal): shared folders never cross it */
+	char tenant[32];
 };
 
 /* SPEC 3 admission: login needs an active hosted or continuity account;

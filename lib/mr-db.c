@@ -77,7 +77,7 @@ enum account_column_id {
 	COL_ACCOUNT_ID, COL_USER_ID, COL_DOMAIN_ID,
 	COL_LOCALPART, COL_DOMAIN, COL_PASSWORD,
 	COL_IS_ACTIVE, COL_HOSTED, COL_CONTINUITY,
-	COL_STORAGE_DAYS, COL_QUOTA_MB, COL_GROUPS,
+	COL_STORAGE_DAYS, COL_QUOTA_MB, COL_GROUPS, COL_TENANT,
 	COL_COUNT
 };
 
@@ -128,10 +128,19 @@ struct account_column {
 
 /* An account's groups, one index probe on mailroute_group_member per row
    read; the view's column is member_account_id, so account_id here is
-   the outer row's. NULL for none. */
+   the outer row's. "<count>:<name>,<name>...", NULL for none: the count
+   tells a ',' inside a hostile domain name from the separator (a domain
+   "x.example,continuity" would otherwise add the continuity group). */
 #define GROUPS_EXPRESSION \
-	"(SELECT GROUP_CONCAT(acl_group ORDER BY acl_group SEPARATOR ',') " \
+	"(SELECT CONCAT(COUNT(*), ':', " \
+	"GROUP_CONCAT(acl_group ORDER BY acl_group SEPARATOR ',')) " \
 	"FROM mailroute_account_group WHERE member_account_id = account_id)"
+
+/* The account's tenant: its canonical domain's customer id, one primary
+   key probe per row read. */
+#define TENANT_EXPRESSION \
+	"(SELECT CAST(d.customer_id AS CHAR) " \
+	"FROM amavisd_domain d WHERE d.id = domain_id)"
 
 static const struct account_column account_columns[COL_COUNT] = {
 	[COL_ALIAS_ID] = NUMBER_COLUMN("alias_id", alias_id, false),
@@ -153,6 +162,8 @@ static const struct account_column account_columns[COL_COUNT] = {
 	[COL_QUOTA_MB] = NUMBER_COLUMN("quota_mb", quota_mb, true),
 	[COL_GROUPS] = STRING_COLUMN_AS("acl_groups", GROUPS_EXPRESSION,
 					account.groups, true),
+	[COL_TENANT] = STRING_COLUMN_AS("tenant", TENANT_EXPRESSION,
+					account.tenant, false),
 };
 
 /* What a statement reads for a column other than the column itself. */
@@ -165,7 +176,7 @@ struct column_override {
    need no groups. */
 #define LISTED_NO_LOGIN \
 	{ COL_LOGIN_LOCALPART, "''" }, { COL_LOGIN_DOMAIN, "''" }, \
-	{ COL_GROUPS, "NULL" }
+	{ COL_GROUPS, "NULL" }, { COL_TENANT, "''" }
 
 /* Appends text to query (QUERY_SIZE bytes); false if it does not fit. */
 static bool query_append(char *query, const char *text)
@@ -656,6 +667,23 @@ static void account_row_wipe(struct account_row *row)
 	sodium_memzero(row, sizeof(*row));
 }
 
+
+/* "<count>:<a>,<b>" as GROUPS_EXPRESSION gives it, to "<a>,<b>" in place;
+   false when the names are not count of them (a ',' inside one). */
+static bool groups_decode(char *groups)
+{
+	unsigned long count = 0, names = 1;
+	char *p = groups;
+
+	while (*p >= '0' && *p <= '9' && count < MR_GROUPS_SIZE)
+		count = count * 10 + (unsigned long)(*p++ - '0');
+	if (p == groups || *p != ':')
+		return false;
+	memmove(groups, p + 1, strlen(p + 1) + 1);
+	for (p = groups; *p != '\0'; p++)
+		names += *p == ',';
+	return names == count;
+}
 /* A row the view should never produce (NULL where the schema has NOT
    NULL, a value too long for its buffer, a flag other than 0/1) is a
    data error, reported with the account id so it can be fixed. */
@@ -698,6 +726,13 @@ static int account_row_finish(struct account_row *row,
 	     strlen(account->groups) != row->length[COL_GROUPS])) {
 		mr_error_set(error,
 			"malformed row for account %llu: NUL byte in a name or group",
+			row->account_id);
+		return -1;
+	}
+	if (!row->is_null[COL_GROUPS] &&
+	    !groups_decode(account->groups)) {
+		mr_error_set(error,
+			"malformed row for account %llu: a group's name holds ','",
 			row->account_id);
 		return -1;
 	}

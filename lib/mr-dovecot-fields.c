@@ -86,6 +86,11 @@ static int fields_make(const struct mr_config *config,
 	if (ok && fields->acl_groups != NULL)
 		ok = add_field(dovecot_r, "acl_groups",
 			       strdup(fields->acl_groups));
+	/* a plugin setting, read by the mailroute_tenant mail plugin (2.3:
+	   2.4 refuses a userdb field that names no setting) */
+	if (ok && !dovecot24 && fields->tenant[0] != '\0')
+		ok = add_field(dovecot_r, "mailroute_tenant",
+			       strdup(fields->tenant));
 	if (ok && fields->autoexpunge_days > 0) {
 		ok = add_field(dovecot_r, "userdb_import",
 			       autoexpunge_imports(config,

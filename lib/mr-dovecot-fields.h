@@ -14,13 +14,14 @@ struct mr_field {
 	char *value;
 };
 
-#define MR_DOVECOT_FIELD_MAX 9
+#define MR_DOVECOT_FIELD_MAX 10
 struct mr_dovecot_fields {
 	/* present fields in this order, without user:
 	   2.3: home, mail (maildir:<mail_dir>:INDEX=<index_dir>:LAYOUT=fs),
-	   quota_rule (*:storage=<MB>M), acl_groups, userdb_import,
-	   namespace/shared/disabled (yes: mailroute-shared.conf.ext's
-	   namespace off);
+	   quota_rule (*:storage=<MB>M), acl_groups, mailroute_tenant (the
+	   account's customer, for the mailroute_tenant mail plugin),
+	   userdb_import, namespace/shared/disabled (yes:
+	   mailroute-shared.conf.ext's namespace off);
 	   2.4: home, mail_driver (maildir), mail_path, mail_index_path,
 	   mailbox_list_layout (fs), quota_storage_size (<MB>M or unlimited),
 	   acl_groups, userdb_import, namespace/shared/disabled.

@@ -56,35 +56,82 @@ static bool refuse_unsafe_name(const struct mr_account *account,
 	return true;
 }
 
-/* Group names come from mailroute_group (lowercase ASCII, CHECKed) and a
-   domain's name: Dovecot splits acl_groups at ',' and ' ', and 2.4
-   unescapes '\\' and '"'. Anything else that is not a name's character
-   is refused rather than passed on. */
+/* A DNS name as a domain's name may be: labels of ASCII letters, digits
+   and '-', or non-ASCII characters (a name stored in Unicode), joined by
+   single dots. */
+static bool is_domain_name(const char *name, size_t len)
+{
+	size_t label = 0;
+
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)name[i];
+
+		if (c == '.') {
+			if (label == 0)
+				return false;
+			label = 0;
+		} else if (c >= 0x80 || (c >= 'a' && c <= 'z') ||
+			   (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+			   c == '-') {
+			label++;
+		} else {
+			return false;
+		}
+	}
+	return label > 0;
+}
+
+/* One acl_groups element: <name>@<domain>, the name as mailroute_group's
+   CHECK allows it ([a-z0-9][a-z0-9._-]*, at most 64), the domain a DNS
+   name. Dovecot splits acl_groups at ',' (and 2.4
+   unescapes '\\' and '"'): checking each element, none of them can
+   pass. */
+#define GROUP_NAME_FIRST "abcdefghijklmnopqrstuvwxyz0123456789"
+
+static bool is_acl_group(const char *group, size_t len)
+{
+	const char *at = memchr(group, '@', len);
+	size_t name_len = at == NULL ? 0 : (size_t)(at - group);
+
+	if (name_len == 0 || name_len > 64 ||
+	    strchr(GROUP_NAME_FIRST, group[0]) == NULL ||
+	    strspn(group, GROUP_NAME_FIRST "._-") < name_len)
+		return false;
+	return is_domain_name(at + 1, len - name_len - 1);
+}
+
+/* The account's groups arrive ','-joined, their count checked (lib/mr-db.c):
+   each one must be a name Dovecot takes as written. */
 static bool refuse_unsafe_groups(const struct mr_account *account,
 				 struct mr_error *error)
 {
-	static const char allowed[] = "abcdefghijklmnopqrstuvwxyz"
-		"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-_@,";
+	const char *group = account->groups, *end;
 	size_t chars;
 
-	for (const unsigned char *p = (const unsigned char *)account->groups;
-	     *p != '\0'; p++) {
-		if (*p < 0x80 && strchr(allowed, *p) == NULL) {
-			mr_error_set(error, "account %llu: a group name "
-				     "contains byte 0x%02x: no acl_groups "
-				     "are built for it",
-				     (unsigned long long)account->account_id,
-				     *p);
-			return true;
-		}
-	}
-	if (!mr_utf8_valid(account->groups, &chars)) {
+	if (!mr_utf8_valid(group, &chars) || !mr_text_is_printable(group)) {
 		mr_error_set(error, "account %llu: a group name is not "
-			     "well-formed UTF-8",
+			     "well-formed UTF-8 or holds a control character: "
+			     "no acl_groups are built for it",
 			     (unsigned long long)account->account_id);
 		return true;
 	}
-	return false;
+	if (*group == '\0')
+		return false;
+	for (;; group = end + 1) {
+		end = group + strcspn(group, ",");
+		if (!is_acl_group(group, (size_t)(end - group))) {
+			/* printable, checked above: shown as it is */
+			mr_error_set(error, "account %llu: group '%.*s' is not "
+				     "<name>@<domain name>: no acl_groups are "
+				     "built for it",
+				     (unsigned long long)account->account_id,
+				     (int)(end - group > 200 ? 200 : end - group),
+				     group);
+			return true;
+		}
+		if (*end == '\0')
+			return false;
+	}
 }
 
 /* *joined_r = "continuity,sales@example.com", "continuity" or
@@ -140,6 +187,7 @@ int mr_userdb_fields_build(const struct mr_config *config,
 					   account->localpart);
 	if (fields_r->home != NULL)
 		fields_r->mail_dir = mr_text_printf("%s/mail", fields_r->home);
+	fields_r->tenant = strdup(account->tenant);
 	fields_r->has_quota = account->has_quota;
 	fields_r->quota_mb = account->quota_mb;
 	groups_ok = acl_groups_join(continuity_only ?
@@ -152,7 +200,7 @@ int mr_userdb_fields_build(const struct mr_config *config,
 
 	if (fields_r->user == NULL || fields_r->home == NULL ||
 	    fields_r->index_dir == NULL || fields_r->mail_dir == NULL ||
-	    !groups_ok) {
+	    fields_r->tenant == NULL || !groups_ok) {
 		mr_userdb_fields_free(fields_r);
 		mr_error_set(error, "account %llu: out of memory",
 			     (unsigned long long)account->account_id);
@@ -168,5 +216,6 @@ void mr_userdb_fields_free(struct mr_userdb_fields *fields)
 	free(fields->mail_dir);
 	free(fields->index_dir);
 	free(fields->acl_groups);
+	free(fields->tenant);
 	memset(fields, 0, sizeof(*fields));
 }

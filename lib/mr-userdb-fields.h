@@ -27,6 +27,9 @@ struct mr_userdb_fields {
 	   continuity group for continuity without hosted, then the account's
 	   shared-folder groups; NULL for none */
 	char *acl_groups;
+	/* the account's customer (mr_account's tenant): the mail plugin
+	   mailroute_tenant lets no other customer's user open its folders */
+	char *tenant;
 	/* continuity without hosted keeping mail this many days in every
 	   configured continuity mailbox; 0: nothing expires */
 	unsigned long autoexpunge_days;

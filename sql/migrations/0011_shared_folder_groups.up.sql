@@ -97,9 +97,19 @@ DELIMITER ;
 -- One row per group of an account, as Dovecot's acl_groups names it. The
 -- column is member_account_id so that the account lookups' correlated
 -- subquery (lib/mr-db.c) can say account_id for its own row.
+-- acl_group_valid: 1 when the name is <group name>@<DNS name> (labels of
+-- ASCII letters, digits, '-' or non-ASCII characters): nothing Dovecot
+-- splits acl_groups at (',', ' ') or 2.4 unescapes. A domain named
+-- "x.example,continuity" would otherwise put its group's members in the
+-- continuity group. The module refuses such a group (an internal
+-- failure naming the account, lib/mr-userdb-fields.c: the same rule);
+-- the stock SQL include leaves it out.
 CREATE OR REPLACE SQL SECURITY INVOKER VIEW mailroute_account_group AS
 SELECT m.account_id AS member_account_id, g.id AS group_id,
-       CONCAT(g.name, '@', gd.name) AS acl_group
+       CONCAT(g.name, '@', gd.name) AS acl_group,
+       CONCAT(g.name, '@', gd.name) COLLATE utf8_bin REGEXP
+         '^[a-z0-9][a-z0-9._-]{0,63}@[-A-Za-z0-9\\x{A0}-\\x{FFFF}]+(\\.[-A-Za-z0-9\\x{A0}-\\x{FFFF}]+)*$'
+         AS acl_group_valid
   FROM mailroute_group_member m
   JOIN mailroute_group g ON g.id = m.group_id
   JOIN amavisd_domain gd ON gd.id = g.domain_id

@@ -10,6 +10,7 @@ the database (migration 0013), written and read through Dovecot's dict
 service, so a second host on the same mail storage lists the same
 shared folders."""
 import os
+import re
 
 import MySQLdb
 import pytest
@@ -276,3 +277,112 @@ def test_acl_recalc_refills_the_database(dovecot, mariadb, dict_user, shared_fol
     assert out.returncode == 0, out.stderr
     assert shares(mariadb, dict_user) == GROUP_SHARE
     assert_member_lists(dovecot, True)
+
+
+# Customer 2's folder, shared by both@both.net with customer 1's users.
+OTHER_FOLDER = "Globex"
+OTHER_SHARED = "shared/%s/%s" % (OTHER_CUSTOMER, OTHER_FOLDER)
+
+
+@pytest.fixture
+def cross_customer_grants(dovecot, shared_folder):
+    """Grants across customers, both ways, as a hostile or careless owner
+    writes them: alice (customer 1) to both@both.net and to customer 2's
+    group; both@both.net (customer 2) to bob and to customer 1's group.
+    Withdrawn afterwards."""
+    grants = [(OWNER, FOLDER, [OTHER_CUSTOMER, "$projects@continuity30.org"]),
+              (OTHER_CUSTOMER, OTHER_FOLDER, [MEMBER, "$projects@shared-a.com"])]
+    for owner, folder, grantees in grants:
+        conn = login(dovecot, owner)
+        try:
+            if conn.create(folder)[0] == "OK":
+                conn.append(folder, None, None, b"Subject: private\r\n\r\nprivate\r\n")
+            for grantee in grantees:
+                status, answer = conn.setacl(folder, grantee, "lrs")
+                assert status == "OK", answer
+        finally:
+            conn.logout()
+    yield
+    for owner, folder, grantees in grants:
+        conn = login(dovecot, owner)
+        try:
+            for grantee in grantees:
+                assert conn.deleteacl(folder, grantee)[0] == "OK"
+        finally:
+            conn.logout()
+
+
+def refused_everything(dovecot, user, mailbox):
+    """Neither LIST nor LSUB names the mailbox's owner; SELECT, EXAMINE
+    and STATUS are refused, so no FETCH can follow."""
+    owner = mailbox.split("/")[1].encode()
+    conn = login(dovecot, user)
+    try:
+        assert owner not in listed(conn)
+        status, lines = conn.lsub('""', '"shared/*"')
+        assert status == "OK" and owner not in b"".join(l for l in lines if l), lines
+        for readonly in (True, False):
+            status, answer = conn.select('"%s"' % mailbox, readonly=readonly)
+            assert status == "NO", (mailbox, answer)
+        status, answer = conn.status('"%s"' % mailbox, "(MESSAGES)")
+        assert status == "NO", answer
+        with pytest.raises(IMAP.error):
+            conn.fetch("1", "(BODY.PEEK[TEXT])")
+    finally:
+        conn.logout()
+
+
+@pytest.mark.parametrize("user, mailbox", [
+    (OTHER_CUSTOMER, SHARED),        # customer 1's folder, granted to a user of 2
+    (CONTINUITY, SHARED),            # granted to customer 2's group, a member
+    (MEMBER, OTHER_SHARED),          # customer 2's folder, granted to a user of 1
+    (OWNER, OTHER_SHARED),           # granted to customer 1's group, a member
+], ids=["1-to-user-of-2", "1-to-group-of-2", "2-to-user-of-1", "2-to-group-of-1"])
+def test_a_grant_to_another_customer_gives_nothing(dovecot, cross_customer_grants, user,
+                                                   mailbox):
+    """SPEC 12: sharing stays within the customer, whatever the owner's
+    ACL files say (the mailroute_tenant mail plugin)."""
+    refused_everything(dovecot, user, mailbox)
+
+
+def test_the_same_grant_within_the_customer_still_works(dovecot, cross_customer_grants):
+    """The control: bob, of alice's customer and group, still reads the
+    folder alice also (wrongly) shared with customer 2."""
+    assert select_answer(dovecot, MEMBER, SHARED)[0] == "OK"
+
+
+def answers(conn, owner):
+    """What the server says about shared/<owner>/..., the name blanked."""
+    said = []
+    for command, args in [("select", ('"shared/%s/INBOX"' % owner,)),
+                          ("status", ('"shared/%s/INBOX"' % owner, "(MESSAGES)")),
+                          ("create", ('"shared/%s/Stolen"' % owner,)),
+                          ("rename", ('"shared/%s/INBOX"' % owner, '"shared/%s/Moved"' % owner)),
+                          ("myrights", ('"shared/%s/INBOX"' % owner,)),
+                          ("getacl", ('"shared/%s/INBOX"' % owner,))]:
+        try:
+            status, data = getattr(conn, command)(*args)
+        except IMAP.error as e:
+            status, data = "error", [str(e).encode()]
+        text = b" ".join(d if isinstance(d, bytes) else repr(d).encode() for d in data if d)
+        text = re.sub(rb" \([0-9.+ ]+ secs\)", b"", text.replace(owner.encode(), b"<owner>"))
+        said.append((command, status, text))
+        # the session goes on after each (2.3.19 panicked on MYRIGHTS)
+        assert conn.noop()[0] == "OK", (command, said)
+    return said
+
+
+@pytest.mark.parametrize("user, owner", [(OTHER_CUSTOMER, OWNER), (MEMBER, OTHER_CUSTOMER)],
+                         ids=["2-asks-of-1", "1-asks-of-2"])
+def test_another_customers_user_answers_as_an_unknown_name(dovecot, cross_customer_grants,
+                                                           user, owner):
+    """No user learns which accounts another customer has: SELECT,
+    STATUS, CREATE, RENAME, MYRIGHTS and GETACL on shared/<owner>/ answer
+    the same for an existing owner of another customer and for a name
+    nobody has, and none of them ends the session."""
+    unknown = "nobody-here@" + owner.split("@")[1]
+    conn = login(dovecot, user)
+    try:
+        assert answers(conn, owner) == answers(conn, unknown)
+    finally:
+        conn.logout()

@@ -67,6 +67,13 @@ START_TEST(legacy_paths)
 	ck_assert_ptr_null(field(&b, "quota_rule"));
 	ck_assert_ptr_null(field(&b, "acl_groups"));
 	ck_assert_ptr_null(field(&b, "userdb_import"));
+	ck_assert_ptr_null(field(&b, "mailroute_tenant"));
+	built_free(&b);
+
+	/* the customer, for the mailroute_tenant mail plugin */
+	strcpy(account.tenant, "7");
+	build_ok(&account, &b);
+	ck_assert_str_eq(field(&b, "mailroute_tenant"), "7");
 	built_free(&b);
 }
 END_TEST
@@ -197,6 +204,15 @@ START_TEST(groups)
 	static const char *const refused[] = {
 		"a b@example.com", "a\"b@example.com", "a\\b@example.com",
 		"a\tb@example.com", "a\xff@example.com",
+		/* each element on its own: a domain named
+		   "m2.example,continuity" must not add the continuity group */
+		"g@m2.example,continuity", "continuity", "g@m2.example,",
+		",g@m2.example", "@example.com", "g@", "g@.example",
+		"g@a..example", "g@example.", "Board@example.com", "_b@example.com",
+		"-g@example.com", "g@exa_mple.com", "g@exa\xc2\x85mple.com",
+		"g@m2.example,h@x.example y",
+		"a12345678901234567890123456789012345678901234567890123456789"
+		"01234@example.com",
 	};
 
 	strcpy(account.groups, "board@example.com,staff@example.com");
@@ -210,6 +226,13 @@ START_TEST(groups)
 	build_ok(&account, &b);
 	ck_assert_str_eq(field(&b, "acl_groups"),
 			 "continuity,board@example.com,staff@example.com");
+	built_free(&b);
+
+	/* a name of 64, a domain stored in Unicode, digits and '-' */
+	strcpy(account.groups, "a1234567890123456789012345678901234567890"
+	       "12345678901234567890123@ex\xc3\xa4mple-2.com,b@x.example");
+	build_ok(&account, &b);
+	ck_assert_ptr_nonnull(field(&b, "acl_groups"));
 	built_free(&b);
 
 	account.groups[0] = '\0';
@@ -261,7 +284,7 @@ START_TEST(dovecot24_names)
 						&error), 0);
 	ck_assert_int_eq(mr_dovecot24_fields_make(unit_config, &fields,
 						  &dovecot, &error), 0);
-	ck_assert_uint_eq(dovecot.count, MR_DOVECOT_FIELD_MAX);
+	ck_assert_uint_eq(dovecot.count, sizeof(names) / sizeof(names[0]));
 	for (unsigned int i = 0; i < dovecot.count; i++) {
 		ck_assert_str_eq(dovecot.list[i].name, names[i]);
 		if (values[i] != NULL)
