@@ -138,6 +138,8 @@ def test_files_land_where_dovecot_looks(installed):
     modules = installed.path("/usr/lib/dovecot/modules/auth")
     assert {"libauthdb_mailroute.so", "lib20_mailroute_django.so"} <= set(os.listdir(modules))
     assert not [f for f in os.listdir(modules) if f.endswith(".la")]
+    # the mail plugin that keeps shared folders within one customer
+    assert os.path.exists(installed.path("/usr/lib/dovecot/modules/lib00_mailroute_tenant_plugin.so"))
     for path in ("/etc/dovecot/conf.d/auth-mailroute.conf.ext",
                  "/etc/dovecot/conf.d/auth-mailroute-checkpassword.conf.ext",
                  "/usr/libexec/mailroute-checkpassword", "/usr/sbin/mailroute-auth",
@@ -250,6 +252,7 @@ def test_rpm_module_requires_the_dovecot_it_was_built_for(rpms):
 def test_rpm_files_and_config_modes(rpms):
     modules = rpm_query(rpms["dovecot-mailroute"], "--list").split()
     assert "/usr/lib/dovecot/modules/auth/libauthdb_mailroute.so" in modules, modules
+    assert "/usr/lib/dovecot/modules/lib00_mailroute_tenant_plugin.so" in modules, modules
     listing = rpm_query(rpms["mailroute-auth"], "--qf",
                         "[%{FILENAMES} %{FILEMODES:perms} %{FILEUSERNAME}:%{FILEGROUPNAME} "
                         "%{FILEFLAGS:fflags}\n]")
