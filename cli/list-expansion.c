@@ -2,6 +2,7 @@
    database expands them for Postfix (conf.d/postfix/) and Stalwart. */
 
 #include "list-expansion.h"
+#include "output.h"
 #include "mr-address.h"
 
 #include <stdio.h>
@@ -63,10 +64,11 @@ static int list_row(void *context, unsigned int count,
 	snprintf(row->list_id, sizeof(row->list_id), "%s", values[0]);
 	snprintf(row->domain, sizeof(row->domain), "%s", values[2]);
 	row->active = values[3] != NULL && strcmp(values[3], "1") == 0;
-	printf("list\t%s@%s\tlist %s, %s%s%s\n", values[1], values[2],
-	       values[0], row->active ? "active" : "inactive",
+	printf("list\t%s@%s\tlist %s, %s%s%s\n", output_text(values[1]),
+	       output_text(values[2]), output_text(values[0]),
+	       row->active ? "active" : "inactive",
 	       values[4] != NULL && values[4][0] != '\0' ? ": " : "",
-	       values[4] != NULL ? values[4] : "");
+	       values[4] != NULL ? output_text(values[4]) : "");
 	return 0;
 }
 
@@ -82,20 +84,24 @@ static int member_row(void *context, unsigned int count,
 	const char *kind = values[0], *address = values[1];
 	const char *account = values[2], *via = values[4];
 	bool receives = values[3] != NULL && strcmp(values[3], "1") == 0;
-	char why[128];
+	char why[4 * MR_DB_VALUE_SIZE + 64];
 
 	(void)error;
 	if (count != 5 || kind == NULL)
 		return 0;
 	if (strcmp(kind, "account") == 0)
-		snprintf(why, sizeof(why), "account %s", account);
+		snprintf(why, sizeof(why), "account %s",
+			 account != NULL ? output_text(account) : "-");
 	else
 		snprintf(why, sizeof(why), "external address");
 	if (via != NULL) {
 		size_t used = strlen(why);
 
-		snprintf(why + used, sizeof(why) - used, ", via list %s", via);
+		snprintf(why + used, sizeof(why) - used, ", via list %s",
+			 output_text(via));
 	}
+	if (address != NULL)
+		address = output_text(address);
 	if (address == NULL) {
 		printf("skipped\t-\t%s: the account has no address\n", why);
 		counts->skipped++;
@@ -157,7 +163,8 @@ static int collision_row(void *context, unsigned int count,
 		return 0;
 	printf("collision\t%s@%s\tlist %s and account %s: Postfix expands "
 	       "the list, the account gets no mail at this address\n",
-	       values[1], values[2], values[0], values[3]);
+	       output_text(values[1]), output_text(values[2]),
+	       output_text(values[0]), output_text(values[3]));
 	(*collisions)++;
 	return 0;
 }

@@ -6,6 +6,7 @@
 #include "mailroute-auth-config.h"
 #include "compare-legacy.h"
 #include "list-expansion.h"
+#include "output.h"
 #include "quota-report.h"
 #include "stalwart-lists.h"
 #include "mr-admission.h"
@@ -124,7 +125,7 @@ static void print_fields(const struct mr_config *config,
 		*status = EXIT_DB_FAILURE;
 		return;
 	}
-	printf("user\t%s\n", fields.user);
+	printf("user\t%s\n", output_text(fields.user));
 	for (unsigned int i = 0; i < dovecot.count; i++) {
 		/* one line per import, as Dovecot splits them */
 		if (strcmp(list[i].name, "userdb_import") == 0) {
@@ -132,10 +133,12 @@ static void print_fields(const struct mr_config *config,
 
 			for (char *item = strtok_r(imports, "\t", &save);
 			     item != NULL; item = strtok_r(NULL, "\t", &save))
-				printf("%s\t%s\n", list[i].name, item);
+				printf("%s\t%s\n", list[i].name,
+				       output_text(item));
 			free(imports);
 		} else {
-			printf("%s\t%s\n", list[i].name, list[i].value);
+			printf("%s\t%s\n", list[i].name,
+			       output_text(list[i].value));
 		}
 	}
 	if (fields.continuity_withheld)
@@ -435,8 +438,9 @@ static bool census_list_unverifiable(const struct mr_config *config,
 	if (result == MR_PASSWORD_MISMATCH)
 		return false;
 	fprintf(out, "%llu\t%s@%s\t%s\t%s\t%s\n",
-		(unsigned long long)account->account_id, account->localpart,
-		account->domain, format,
+		(unsigned long long)account->account_id,
+		output_text(account->localpart), output_text(account->domain),
+		format,
 		result == MR_PASSWORD_TOO_COSTLY ? "over-cap" :
 		result == MR_PASSWORD_MALFORMED ? "malformed" : "unverifiable",
 		reason);
@@ -491,7 +495,8 @@ static int cmd_hash_census(const struct mr_config *config, char *operands[])
 			    !mr_stalwart_can_verify(format)) {
 				printf("%llu\t%s@%s\t%s\n",
 				       (unsigned long long)account.account_id,
-				       account.localpart, account.domain, format);
+				       output_text(account.localpart),
+				       output_text(account.domain), format);
 				listed++;
 			}
 			if (census_list_unverifiable(config, &account, format,

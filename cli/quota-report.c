@@ -2,9 +2,12 @@
    web application sees it. */
 
 #include "quota-report.h"
+#include "output.h"
 #include "mr-address.h"
 #include "mr-text.h"
 
+#include <limits.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,12 +25,16 @@ static const char quota_query[] =
 struct quota_totals {
 	const char *domain;
 	unsigned int users;
-	unsigned long long bytes, messages;
+	unsigned long bytes, messages;
 };
 
-static unsigned long long value_or_zero(const char *value)
+/* A usage count as the row gives it (NULL: not reported, 0): canonical
+   decimal only. A negative or non-numeric count is a data error, never
+   a total wrapped around to 18446744073709551615. */
+static bool usage_count(const char *value, unsigned long *count_r)
 {
-	return value != NULL ? strtoull(value, NULL, 10) : 0;
+	*count_r = 0;
+	return value == NULL || mr_parse_ulong(value, 0, ULONG_MAX, count_r);
 }
 
 static int quota_row(void *context, unsigned int count,
@@ -35,41 +42,51 @@ static int quota_row(void *context, unsigned int count,
 {
 	struct quota_totals *totals = context;
 	const char *quota_mb = values[3], *bytes = values[4];
-	char limit[32], used[48];
+	unsigned long used_bytes, messages, limit_mb = 0;
+	char limit[32], used[64];
 
-	(void)error;
 	/* the collation matched the domain name; SPEC 3 decides */
 	if (count != 8 || values[0] == NULL ||
 	    !mr_address_name_equal(values[0], strlen(values[0]),
 				   totals->domain, strlen(totals->domain)))
 		return 0;
+	if (!usage_count(bytes, &used_bytes) ||
+	    !usage_count(values[5], &messages) ||
+	    (quota_mb != NULL &&
+	     !mr_parse_ulong(quota_mb, 0, ULONG_MAX / (1024 * 1024),
+			     &limit_mb)) ||
+	    __builtin_add_overflow(totals->bytes, used_bytes, &totals->bytes) ||
+	    __builtin_add_overflow(totals->messages, messages,
+				   &totals->messages)) {
+		mr_error_set(error, "malformed quota row for %s@%s: bytes %s, "
+			     "messages %s, quota %s MB",
+			     output_text(values[1]), output_text(values[2]),
+			     bytes != NULL ? output_text(bytes) : "NULL",
+			     values[5] != NULL ? output_text(values[5]) : "NULL",
+			     quota_mb != NULL ? output_text(quota_mb) : "NULL");
+		return -1;
+	}
 	if (quota_mb == NULL)
 		snprintf(limit, sizeof(limit), "none");
-	else if (strcmp(quota_mb, "0") == 0)
+	else if (limit_mb == 0)
 		snprintf(limit, sizeof(limit), "unlimited");
 	else
-		snprintf(limit, sizeof(limit), "%s MB", quota_mb);
-	if (bytes == NULL) {
+		snprintf(limit, sizeof(limit), "%lu MB", limit_mb);
+	if (bytes == NULL)
 		snprintf(used, sizeof(used), "not reported");
-	} else if (quota_mb != NULL && strcmp(quota_mb, "0") != 0) {
-		unsigned long long limit_bytes =
-			value_or_zero(quota_mb) * 1024 * 1024;
-		unsigned long long used_bytes = value_or_zero(bytes);
-
-		snprintf(used, sizeof(used), "%s bytes (%.1f%%)", bytes,
-			 100.0 * (double)used_bytes / (double)limit_bytes);
-	} else {
-		snprintf(used, sizeof(used), "%s bytes", bytes);
-	}
+	else if (limit_mb > 0)
+		snprintf(used, sizeof(used), "%lu bytes (%.1f%%)", used_bytes,
+			 100.0 * (double)used_bytes /
+			 ((double)limit_mb * 1024 * 1024));
+	else
+		snprintf(used, sizeof(used), "%lu bytes", used_bytes);
 	printf("user\t%s@%s\tquota %s\tused %s\tmessages %s\tupdated %s%s\n",
-	       values[1], values[2], limit, used,
-	       values[5] != NULL ? values[5] : "-",
-	       values[6] != NULL ? values[6] : "-",
+	       output_text(values[1]), output_text(values[2]), limit, used,
+	       values[5] != NULL ? output_text(values[5]) : "-",
+	       values[6] != NULL ? output_text(values[6]) : "-",
 	       values[7] != NULL && strcmp(values[7], "1") == 0 ? "" :
 	       "\t(receives no mail)");
 	totals->users++;
-	totals->bytes += value_or_zero(bytes);
-	totals->messages += value_or_zero(values[5]);
 	return 0;
 }
 
@@ -82,7 +99,7 @@ int quota_report_print(struct mr_db *db, const char *domain,
 	if (mr_db_query_rows(db, 0, quota_query, params, 1, quota_row,
 			     &totals, error) < 0)
 		return -1;
-	printf("total\t%u users\t%llu bytes\t%llu messages\n", totals.users,
+	printf("total\t%u users\t%lu bytes\t%lu messages\n", totals.users,
 	       totals.bytes, totals.messages);
 	return (int)totals.users;
 }

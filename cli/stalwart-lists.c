@@ -18,6 +18,7 @@
    expands a list to its recipients at RCPT (network/mta.rs). */
 
 #include "stalwart-lists.h"
+#include "output.h"
 
 #include <stdbool.h>
 #include <stdio.h>
@@ -89,29 +90,6 @@ struct list_object {
 	     value < (values)->data + (values)->size; \
 	     value += strlen(value) + 1)
 
-/* length bytes of value as a JSON string: UTF-8 passes through, '"', '\'
-   and control characters are escaped. */
-static void json_bytes_print(FILE *out, const char *value, size_t length)
-{
-	const unsigned char *p = (const unsigned char *)value;
-
-	fputc('"', out);
-	for (const unsigned char *end = p + length; p < end; p++) {
-		if (*p == '"' || *p == '\\')
-			fprintf(out, "\\%c", *p);
-		else if (*p < 0x20)
-			fprintf(out, "\\u%04x", *p);
-		else
-			fputc(*p, out);
-	}
-	fputc('"', out);
-}
-
-static void json_string_print(FILE *out, const char *value)
-{
-	json_bytes_print(out, value, strlen(value));
-}
-
 static void list_object_clear(struct list_object *list)
 {
 	free(list->name);
@@ -145,10 +123,10 @@ static int list_object_start(struct list_object *list, const char *list_id,
 static void principal_print(const struct list_object *list)
 {
 	fputs("{\"type\":\"list\",\"name\":", stdout);
-	json_string_print(stdout, list->name);
+	output_json_string(stdout, list->name);
 	if (list->description != NULL) {
 		fputs(",\"description\":", stdout);
-		json_string_print(stdout, list->description);
+		output_json_string(stdout, list->description);
 	}
 	for (unsigned int i = 0; i < FIELD_COUNT; i++) {
 		const char *separator = "";
@@ -156,7 +134,7 @@ static void principal_print(const struct list_object *list)
 		printf(",\"%s\":[", field_kinds[i]);
 		FOR_EACH_VALUE(value, &list->values[i]) {
 			fputs(separator, stdout);
-			json_string_print(stdout, value);
+			output_json_string(stdout, value);
 			separator = ",";
 		}
 		fputc(']', stdout);
@@ -187,10 +165,10 @@ mailing_list_domain_id(struct list_object *list, const char *address)
 static void local_part_and_id_print(const char *address, const char *id)
 {
 	fputs("\"name\":", stdout);
-	json_bytes_print(stdout, address,
+	output_json_bytes(stdout, address,
 			 (size_t)(strrchr(address, '@') - address));
 	fputs(",\"domainId\":", stdout);
-	json_string_print(stdout, id);
+	output_json_string(stdout, id);
 }
 
 /* Returns false when the list's own domain has no id: not printed. */
@@ -206,7 +184,7 @@ static bool mailing_list_print(struct list_object *list)
 	local_part_and_id_print(list->name, domain_id);
 	if (list->description != NULL) {
 		fputs(",\"description\":", stdout);
-		json_string_print(stdout, list->description);
+		output_json_string(stdout, list->description);
 	}
 	fputs(",\"aliases\":{", stdout);
 	FOR_EACH_VALUE(address, &list->values[FIELD_EMAILS]) {
@@ -225,7 +203,7 @@ static bool mailing_list_print(struct list_object *list)
 	for (unsigned int i = FIELD_MEMBERS; i <= FIELD_EXTERNAL_MEMBERS; i++) {
 		FOR_EACH_VALUE(address, &list->values[i]) {
 			fputs(separator, stdout);
-			json_string_print(stdout, address);
+			output_json_string(stdout, address);
 			fputs(":true", stdout);
 			separator = ",";
 		}

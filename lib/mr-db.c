@@ -1098,6 +1098,13 @@ int mr_db_query_rows(struct mr_db *db, unsigned int slot, const char *query,
 			}
 			values[i][is_null[i] ? 0 : lengths[i]] = '\0';
 			row[i] = is_null[i] ? NULL : values[i];
+			/* never a value silently cut at a NUL */
+			if (ret == 0 && !is_null[i] &&
+			    strlen(values[i]) != lengths[i]) {
+				mr_error_set(error, "column %u of a row holds "
+					     "a NUL byte: a data error", i + 1);
+				ret = -1;
+			}
 		}
 		if (ret == 0)
 			ret = callback(context, count, row, error);

@@ -98,7 +98,8 @@ int mr_db_explain_find_address(struct mr_db *db, const char *localpart,
    comparator runs): the text must be fixed in the program, never made from
    input; every value is bound. Each slot holds one statement, prepared
    once per connection; every column is read as text (NULL as a NULL
-   pointer). The callback returns 0 to go on, -1 to fail the call (its
+   pointer); a value holding a NUL byte fails the call (a data error,
+   never a value cut short). The callback returns 0 to go on, -1 to fail the call (its
    reason in error). Rows stream from the server: the handle runs nothing
    else until the call returns. */
 #define MR_DB_CALLER_SLOTS 4

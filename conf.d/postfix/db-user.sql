@@ -20,7 +20,7 @@ GRANT SELECT ON mailroute_list_member TO 'mailroute_postfix'@'@POSTFIX_HOST@';
 GRANT SELECT (domain_id, name) ON amavisd_domainalias TO 'mailroute_postfix'@'@POSTFIX_HOST@';
 GRANT SELECT (id, email_account_id, domain_id) ON amavisd_localpartalias
   TO 'mailroute_postfix'@'@POSTFIX_HOST@';
-GRANT SELECT (id, name, policy_id) ON amavisd_domain TO 'mailroute_postfix'@'@POSTFIX_HOST@';
+GRANT SELECT (id, name, policy_id, customer_id) ON amavisd_domain TO 'mailroute_postfix'@'@POSTFIX_HOST@';
 GRANT SELECT (id, localpart, policy_id) ON amavisd_emailaccount
   TO 'mailroute_postfix'@'@POSTFIX_HOST@';
 GRANT SELECT (id, hosted_mail_enabled, continuity_enabled)

@@ -24,5 +24,7 @@ DROP VIEW IF EXISTS mailroute_list_target;
 DROP VIEW IF EXISTS mailroute_list_address;
 DROP TABLE IF EXISTS mailroute_list_member;
 DROP TABLE IF EXISTS mailroute_list;
+DROP PROCEDURE IF EXISTS mailroute_list_check_member_row;
+DROP PROCEDURE IF EXISTS mailroute_list_check_account;
 DROP PROCEDURE IF EXISTS mailroute_list_check_member;
 DROP PROCEDURE IF EXISTS mailroute_list_check_address;

@@ -85,6 +85,9 @@ CREATE TABLE IF NOT EXISTS mailroute_list_member (
       + (member_list_id IS NOT NULL) = 1),
   CONSTRAINT mailroute_list_member_external_valid CHECK (
     external_address IS NULL OR external_address LIKE '_%@_%'),
+  CONSTRAINT mailroute_list_member_external_one_address CHECK (
+    external_address IS NULL OR external_address COLLATE utf8_bin REGEXP
+      '^[^][@[:space:][:cntrl:]\\x{80}-\\x{9F},<>"''()\\\\;:]+@[^][@[:space:][:cntrl:]\\x{80}-\\x{9F},<>"''()\\\\;:]+\\z'),
   CONSTRAINT mailroute_list_member_list_fk FOREIGN KEY (list_id)
     REFERENCES mailroute_list (id) ON DELETE CASCADE,
   CONSTRAINT mailroute_list_member_account_fk FOREIGN KEY (account_id)
@@ -92,6 +95,31 @@ CREATE TABLE IF NOT EXISTS mailroute_list_member (
   CONSTRAINT mailroute_list_member_nested_fk FOREIGN KEY (member_list_id)
     REFERENCES mailroute_list (id) ON DELETE CASCADE
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8 COLLATE=utf8_general_ci;
+
+-- An external member is exactly one address: Postfix reads a
+-- virtual_alias_maps result as a list, split at ',' and white space, with
+-- quotes, comments, angle brackets and groups of its own (a@x,b@y would be
+-- two recipients). One '@', and none of those, nor a control character.
+-- A table made by an earlier release gets the constraint here; a row
+-- that breaks it stops this migration (error 4025, naming the
+-- constraint): correct or remove the row, run the file again.
+DROP PROCEDURE IF EXISTS mailroute_migration_0009_one_address;
+DELIMITER ;;
+CREATE PROCEDURE mailroute_migration_0009_one_address()
+BEGIN
+  IF NOT EXISTS (SELECT 1 FROM information_schema.table_constraints
+                  WHERE constraint_schema = DATABASE()
+                    AND table_name = 'mailroute_list_member'
+                    AND constraint_name = 'mailroute_list_member_external_one_address') THEN
+    ALTER TABLE mailroute_list_member
+      ADD CONSTRAINT mailroute_list_member_external_one_address CHECK (
+        external_address IS NULL OR external_address COLLATE utf8_bin REGEXP
+          '^[^][@[:space:][:cntrl:]\\x{80}-\\x{9F},<>"''()\\\\;:]+@[^][@[:space:][:cntrl:]\\x{80}-\\x{9F},<>"''()\\\\;:]+\\z');
+  END IF;
+END ;;
+DELIMITER ;
+CALL mailroute_migration_0009_one_address();
+DROP PROCEDURE mailroute_migration_0009_one_address;
 
 DELIMITER ;;
 
@@ -152,6 +180,38 @@ BEGIN
   END IF;
 END ;;
 
+-- A member account belongs to the list's customer: it has an address on
+-- one of the customer's domains (as a group member must, 0011). A list
+-- never delivers one customer's mail into another customer's mailbox.
+CREATE OR REPLACE PROCEDURE mailroute_list_check_account(p_list_id INT, p_account_id INT)
+READS SQL DATA
+BEGIN
+  DECLARE message VARCHAR(255);
+
+  IF NOT EXISTS (SELECT 1 FROM mailroute_list l
+                   JOIN amavisd_domain ld ON ld.id = l.domain_id
+                   JOIN amavisd_localpartalias a ON a.email_account_id = p_account_id
+                   JOIN amavisd_domain d ON d.id = a.domain_id
+                  WHERE l.id = p_list_id AND d.customer_id = ld.customer_id) THEN
+    SET message = CONCAT('mailroute: account ', p_account_id,
+                         ' is not of the customer of list ', p_list_id);
+    SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = message;
+  END IF;
+END ;;
+
+-- Every member row: its kind's rule.
+CREATE OR REPLACE PROCEDURE mailroute_list_check_member_row(
+    p_list_id INT, p_account_id INT, p_member_list_id INT)
+READS SQL DATA
+BEGIN
+  IF p_member_list_id IS NOT NULL THEN
+    CALL mailroute_list_check_member(p_list_id, p_member_list_id);
+  END IF;
+  IF p_account_id IS NOT NULL THEN
+    CALL mailroute_list_check_account(p_list_id, p_account_id);
+  END IF;
+END ;;
+
 CREATE OR REPLACE TRIGGER mailroute_list_insert BEFORE INSERT ON mailroute_list
 FOR EACH ROW CALL mailroute_list_check_address(NEW.domain_id, NEW.localpart) ;;
 
@@ -163,14 +223,12 @@ FOR EACH ROW IF NEW.domain_id <> OLD.domain_id OR NEW.localpart <> OLD.localpart
 END IF ;;
 
 CREATE OR REPLACE TRIGGER mailroute_list_member_insert BEFORE INSERT ON mailroute_list_member
-FOR EACH ROW IF NEW.member_list_id IS NOT NULL THEN
-  CALL mailroute_list_check_member(NEW.list_id, NEW.member_list_id);
-END IF ;;
+FOR EACH ROW CALL mailroute_list_check_member_row(NEW.list_id, NEW.account_id,
+                                                 NEW.member_list_id) ;;
 
 CREATE OR REPLACE TRIGGER mailroute_list_member_update BEFORE UPDATE ON mailroute_list_member
-FOR EACH ROW IF NEW.member_list_id IS NOT NULL THEN
-  CALL mailroute_list_check_member(NEW.list_id, NEW.member_list_id);
-END IF ;;
+FOR EACH ROW CALL mailroute_list_check_member_row(NEW.list_id, NEW.account_id,
+                                                 NEW.member_list_id) ;;
 
 DELIMITER ;
 
@@ -194,6 +252,9 @@ SELECT m.list_id, m.member_list_id AS via_list_id,
 -- Postfix's user must not. So the account's address and effective flags
 -- (SPEC 2.2: the account policy's value, else the domain policy's, else
 -- 0) are read here from the tables.
+-- An account member written before the trigger's rule, or one that has
+-- since left the customer (no address on a domain of the list's
+-- customer), expands to nothing.
 CREATE OR REPLACE SQL SECURITY INVOKER VIEW mailroute_list_expansion AS
 SELECT la.list_id, la.list_localpart, la.list_domain, la.active AS list_active,
        t.via_list_id, t.account_id,
@@ -211,7 +272,13 @@ SELECT la.list_id, la.list_localpart, la.list_domain, la.active AS list_active,
   LEFT JOIN amavisd_emailaccount e ON e.id = first.email_account_id
   LEFT JOIN amavisd_domain d ON d.id = first.domain_id
   LEFT JOIN amavisd_policy ap ON ap.id = e.policy_id
-  LEFT JOIN amavisd_policy dp ON dp.id = d.policy_id;
+  LEFT JOIN amavisd_policy dp ON dp.id = d.policy_id
+ WHERE t.account_id IS NULL
+    OR EXISTS (SELECT 1 FROM amavisd_localpartalias ma
+                 JOIN amavisd_domain md ON md.id = ma.domain_id
+                 JOIN amavisd_domain ld ON ld.id = la.domain_id
+                WHERE ma.email_account_id = t.account_id
+                  AND md.customer_id = ld.customer_id);
 
 -- Addresses that are both a list's and an account's: written before the
 -- list (the trigger refuses the other order) or by an alias or domain

@@ -108,7 +108,7 @@ CREATE OR REPLACE SQL SECURITY INVOKER VIEW mailroute_account_group AS
 SELECT m.account_id AS member_account_id, g.id AS group_id,
        CONCAT(g.name, '@', gd.name) AS acl_group,
        CONCAT(g.name, '@', gd.name) COLLATE utf8_bin REGEXP
-         '^[a-z0-9][a-z0-9._-]{0,63}@[-A-Za-z0-9\\x{A0}-\\x{FFFF}]+(\\.[-A-Za-z0-9\\x{A0}-\\x{FFFF}]+)*$'
+         '^[a-z0-9][a-z0-9._-]{0,63}@[-A-Za-z0-9\\x{A0}-\\x{FFFF}]+(\\.[-A-Za-z0-9\\x{A0}-\\x{FFFF}]+)*\\z'
          AS acl_group_valid
   FROM mailroute_group_member m
   JOIN mailroute_group g ON g.id = m.group_id

@@ -13,6 +13,7 @@ from email.message import EmailMessage
 import MySQLdb
 import pytest
 
+from mrtest import hostile
 from mrtest.dovecot import start_mail_host, wait_for
 from mrtest.paths import ADMIN_CLI, SOURCE_DIR
 from mrtest.postfix import Postfix, SmtpSink
@@ -54,6 +55,16 @@ def restore_lists(mariadb, migrated_db):
 
 # --- what the database refuses ----------------------------------------------
 
+@pytest.mark.parametrize("address", hostile.EXTERNAL_MEMBERS)
+def test_external_member_is_exactly_one_address(db, restore_lists, address):
+    with pytest.raises(MySQLdb.OperationalError, match="mailroute_list_member_external"):
+        db.execute("INSERT INTO mailroute_list_member (list_id, external_address) "
+                   "VALUES (2, %s)", (address,))
+    with pytest.raises(MySQLdb.OperationalError, match="mailroute_list_member_external"):
+        db.execute("UPDATE mailroute_list_member SET external_address = %s WHERE id = 6",
+                   (address,))
+
+
 @pytest.mark.parametrize("sql,message", [
     ("INSERT INTO mailroute_list (domain_id, localpart) VALUES (1, 'JOHNNY')",
      "is an address of account 101"),
@@ -71,7 +82,16 @@ def restore_lists(mariadb, migrated_db):
     ("INSERT INTO mailroute_list_member (list_id, account_id, external_address) "
      "VALUES (2, 101, 'x@outside.example')", "mailroute_list_member_one_kind"),
     ("INSERT INTO mailroute_list_member (list_id, external_address) VALUES (2, 'nobody')",
-     "mailroute_list_member_external_valid"),
+     "mailroute_list_member_external"),
+    # another customer's account, either way: both@both.net (customer 2) on
+    # team@ (customer 1), john (customer 1) on ops@ (customer 2), and by an
+    # update of a member row
+    ("INSERT INTO mailroute_list_member (list_id, account_id) VALUES (1, 110)",
+     "account 110 is not of the customer of list 1"),
+    ("INSERT INTO mailroute_list_member (list_id, account_id) VALUES (4, 101)",
+     "account 101 is not of the customer of list 4"),
+    ("UPDATE mailroute_list_member SET account_id = 107 WHERE id = 1",
+     "account 107 is not of the customer of list 1"),
     ("INSERT INTO mailroute_list (domain_id, localpart) VALUES (1, 'a@b')",
      "mailroute_list_localpart_valid"),
 ])
@@ -105,7 +125,7 @@ def test_list_shows_each_member_and_why(config):
     assert lines[1:-1] == [
         "member\tjohn@example.com\taccount 101",
         "member\tMary@Mixed.Example\taccount 104",
-        "skipped\tnothosted@nothosted.com\taccount 111: neither hosted nor continuity",
+        "skipped\toptout@example.com\taccount 118: neither hosted nor continuity",
         "member\tpartner@outside.example\texternal address",
         "member\tjohn-smith@example.com\taccount 102, via list 2",
         "member\tbuyer@outside.example\texternal address, via list 2",
@@ -213,7 +233,7 @@ def test_list_mail_reaches_every_member(mail):
         postfix.log()[-3000:]
     assert wait_for(lambda: relayed(sink, subject) == ["buyer@outside.example",
                                                        "partner@outside.example"]), sink.messages
-    assert subject not in inbox_subjects(dovecot, "nothosted@nothosted.com")
+    assert subject not in inbox_subjects(dovecot, "optout@example.com")
     for user in LOCAL_MEMBERS:
         assert inbox_subjects(dovecot, user).count(subject) == 1, user
     john = os.path.join(os.path.dirname(dovecot.root), "mailstorage", "e", "x", "example.com",
@@ -257,3 +277,52 @@ def test_postfix_user_cannot_read_password_hashes(mail, mariadb):
             conn.cursor().execute("SELECT password FROM auth_user LIMIT 1")
     finally:
         conn.close()
+
+
+@pytest.mark.postfix
+def test_rows_older_than_the_rules_never_reach_postfix(mail, mariadb, migrated_db, db,
+                                                      restore_lists):
+    """A row the trigger now refuses, written before it (here with the
+    insert trigger dropped a moment): another customer's account on
+    sales@. Postfix's map leaves it out: the mail reaches sales' own
+    members only, not both@both.net (customer 2). (An external member
+    naming two recipients cannot be in the table at all: its CHECK.)"""
+    from mrtest.paths import SQL_DIR
+    dovecot, postfix, sink = mail
+    db.execute("DROP TRIGGER mailroute_list_member_insert")
+    try:
+        db.execute("INSERT INTO mailroute_list_member (id, list_id, account_id) VALUES (21, 2, 110)")
+    finally:
+        code, _, err = mariadb.run_file(os.path.join(
+            SQL_DIR, "migrations", "0009_distribution_lists.up.sql"), migrated_db)
+        assert code == 0, err
+    subject = send(postfix, "sales@example.com")
+    assert wait_for(lambda: subject in inbox_subjects(dovecot, "john-smith@example.com"))
+    assert wait_for(lambda: relayed(sink, subject) == ["buyer@outside.example"]), sink.messages
+    assert subject not in inbox_subjects(dovecot, "both@both.net")
+
+
+@pytest.mark.parametrize("description", hostile.DESCRIPTIONS)
+def test_list_output_escapes_the_description(config, mariadb, migrated_db, restore_lists,
+                                            description):
+    """A description with a line feed, a TAB or a NUL cannot print a line
+    or a field of its own: escaped (\\xNN), or a data error for a NUL,
+    never a value cut short."""
+    mariadb.query("UPDATE mailroute_list SET description = %s WHERE id = 2", (description,),
+                  db=migrated_db)
+    try:
+        code, out, err = cli(config, "list", "sales@example.com")
+    finally:
+        mariadb.query("UPDATE mailroute_list SET description = 'sales' WHERE id = 2",
+                      db=migrated_db)
+    if "\x00" in description:
+        assert code == 3 and "NUL byte" in err, (out, err)
+        return
+    assert code == 0, err
+    first = out.splitlines()[0]
+    assert first.startswith("list\tsales@example.com\tlist 2, active: "), out
+    assert len(first.split("\t")) == 3, first
+    assert all(line.split("\t")[0] in ("list", "member", "skipped") or
+               line.startswith("delivered to") for line in out.splitlines()), out
+    shown = first.split("active: ", 1)[1]
+    assert all(ord(c) >= 0x20 and c != "\x7f" and not 0x80 <= ord(c) <= 0x9f for c in shown), shown

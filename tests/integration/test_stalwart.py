@@ -245,7 +245,7 @@ def test_each_version_gets_one_primary_and_every_alias_once(directory, name):
 
 
 # team@example.com (sql/fixtures/0003_lists.sql): john, Mary (another
-# domain of the customer), nothosted (receives no mail), an external
+# domain of the customer), optout (receives no mail), an external
 # partner, and the list sales (john-smith and an external buyer); sorted
 # by the schema's collation (ASCII case-insensitive)
 TEAM = ["john-smith@example.com", "john@example.com", "Mary@Mixed.Example"]

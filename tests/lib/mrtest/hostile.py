@@ -112,3 +112,32 @@ def all_names():
     for name in ENCODING:
         out.append((name, None, None))
     return out
+
+# Database text the hosted features read (issue 24): each is refused by the
+# database or made harmless in every output.
+
+# A group's domain name that Dovecot would split acl_groups at or unescape:
+# "m2.example,continuity" joined the continuity group.
+GROUP_DOMAINS = [
+    "m2.example,continuity", "m2.example,projects@shared-a.com", "m2.example continuity",
+    "m2.example\tcontinuity", "m2.example\ncontinuity", 'm2.example"', "m2.example\\",
+    "m2..example", ".m2.example", "m2.example\u0085", "m2.exa_mple",
+]
+
+# A list's description or name as the control panel may store it.
+DESCRIPTIONS = [
+    "before\x00after", "line\nmember\tevil@x.example\taccount 1", "\x1b[2Jclear",
+    "tab\there", "back\\slash", '"quoted"', "next\u0085line", "del\x7f",
+]
+
+# An external list member that is not exactly one address: Postfix would
+# read some of these as two recipients.
+EXTERNAL_MEMBERS = [
+    "a@x.example,b@y.example", "a@x.example b@y.example", "<a@x.example>",
+    '"a b"@x.example', "a@x.example\n", "a@x.example\tb@y.example", "a(comment)@x.example",
+    "a@x.example;", "group:a@x.example;", "a@b@x.example", "@x.example", "a@",
+    "a@x.example\u0085", "a\\@x.example",
+]
+
+# Quota usage rows Dovecot never writes: the table refuses them.
+QUOTA_ROWS = [(-1, 0), (0, -1), (-(2 ** 63), 0)]
