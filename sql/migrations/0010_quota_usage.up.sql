@@ -34,12 +34,36 @@ DELIMITER ;
 CALL mailroute_migration_0010_up();
 DROP PROCEDURE mailroute_migration_0010_up;
 
+-- Counts are never negative: Dovecot writes none, and a report summing a
+-- -1 would print it as 18446744073709551615.
 CREATE TABLE IF NOT EXISTS mailroute_quota_usage (
   username VARCHAR(320) CHARACTER SET utf8 COLLATE utf8_bin NOT NULL PRIMARY KEY,
   bytes BIGINT NOT NULL DEFAULT 0,
   messages BIGINT NOT NULL DEFAULT 0,
-  updated_at TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP ON UPDATE CURRENT_TIMESTAMP
+  updated_at TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP ON UPDATE CURRENT_TIMESTAMP,
+  CONSTRAINT mailroute_quota_usage_not_negative CHECK (bytes >= 0 AND messages >= 0)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8 COLLATE=utf8_general_ci;
+
+-- A table made by an earlier release gets the constraint here; a negative
+-- row there is Dovecot's to write again: it is set to 0 first.
+DROP PROCEDURE IF EXISTS mailroute_migration_0010_not_negative;
+DELIMITER ;;
+CREATE PROCEDURE mailroute_migration_0010_not_negative()
+BEGIN
+  IF NOT EXISTS (SELECT 1 FROM information_schema.table_constraints
+                  WHERE constraint_schema = DATABASE()
+                    AND table_name = 'mailroute_quota_usage'
+                    AND constraint_name = 'mailroute_quota_usage_not_negative') THEN
+    UPDATE mailroute_quota_usage SET bytes = GREATEST(bytes, 0),
+                                     messages = GREATEST(messages, 0)
+     WHERE bytes < 0 OR messages < 0;
+    ALTER TABLE mailroute_quota_usage
+      ADD CONSTRAINT mailroute_quota_usage_not_negative CHECK (bytes >= 0 AND messages >= 0);
+  END IF;
+END ;;
+DELIMITER ;
+CALL mailroute_migration_0010_not_negative();
+DROP PROCEDURE mailroute_migration_0010_not_negative;
 
 CREATE OR REPLACE SQL SECURITY INVOKER VIEW mailroute_quota_report AS
 SELECT u.account_id, u.domain_id, u.canonical_localpart, u.canonical_domain,

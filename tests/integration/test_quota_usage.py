@@ -12,8 +12,10 @@ import subprocess
 
 import pytest
 
-from mrtest.dovecot import (ensure_vmail_user, is_dovecot_24, read_conf, start_mail_host,
+from mrtest import hostile
+from mrtest.dovecot import (IMAP, ensure_vmail_user, is_dovecot_24, read_conf, start_mail_host,
                             wait_for, write_dict_config)
+from mrtest.fixtures import fixture_password
 from mrtest.paths import ADMIN_CLI, SOURCE_DIR
 
 
@@ -113,6 +115,66 @@ def test_quota_report_shows_usage_beside_the_policy(dovecot, mariadb, migrated_d
     assert total and re.match(r"total\t\d+ users\t\d+ bytes\t\d+ messages$", total[0])
     assert subprocess.run([ADMIN_CLI, "-c", config, "quota", "nothing.example"],
                           capture_output=True).returncode == 1
+
+
+def test_imap_append_and_expunge_move_the_numbers(dovecot, mariadb, migrated_db):
+    """Not only LMTP: an IMAP APPEND adds the message to the row, an
+    EXPUNGE takes it away (quota_clone is loaded for IMAP too: set only
+    globally, after mailroute-mail.conf.ext's protocol imap section, it
+    was not)."""
+    user = "mary@mixed.example"
+    canonical = "Mary@Mixed.Example"
+    deliver(dovecot, user, 1000)
+    before = wait_for(lambda: usage(mariadb, migrated_db, canonical))
+    assert before is not None
+    conn = IMAP("127.0.0.1", dovecot.imap_port)
+    conn.login(user, fixture_password(canonical))
+    try:
+        assert conn.append("INBOX", None, None,
+                           b"Subject: appended\r\n\r\n" + b"y" * 3000 + b"\r\n")[0] == "OK"
+        appended = wait_for(lambda: (lambda u: u if u[1] == before[1] + 1 else None)(
+            usage(mariadb, migrated_db, canonical)))
+        assert appended and appended[0] > before[0] + 3000, (before, appended)
+        conn.select("INBOX")
+        status, found = conn.search(None, "SUBJECT", "appended")
+        assert status == "OK" and found[0], found
+        conn.store(found[0].split()[-1], "+FLAGS", "\\Deleted")
+        assert conn.expunge()[0] == "OK"
+        expunged = wait_for(lambda: (lambda u: u if u[1] == before[1] else None)(
+            usage(mariadb, migrated_db, canonical)))
+        assert expunged == before, (before, expunged)
+    finally:
+        conn.logout()
+
+
+@pytest.mark.parametrize("bytes_,messages", hostile.QUOTA_ROWS)
+def test_usage_row_refuses_negative_counts(mariadb, migrated_db, bytes_, messages):
+    import MySQLdb
+    with pytest.raises(MySQLdb.OperationalError, match="mailroute_quota_usage_not_negative"):
+        mariadb.query("INSERT INTO mailroute_quota_usage (username, bytes, messages) "
+                      "VALUES ('negative@example.com', %s, %s)", (bytes_, messages), db=migrated_db)
+
+
+def test_quota_report_never_wraps(config, mariadb, migrated_db):
+    """Three users at BIGINT's largest count: their total is past what the
+    report can add up, a data error (exit 3), never a total wrapped
+    round."""
+    users = ["optout@example.com", "bigquota@example.com", "contuser@example.com"]
+    saved = mariadb.query("SELECT username, bytes, messages FROM mailroute_quota_usage",
+                          db=migrated_db)
+    try:
+        for user in users:
+            mariadb.query("REPLACE INTO mailroute_quota_usage (username, bytes, messages) "
+                          "VALUES (%s, 9223372036854775807, 1)", (user,), db=migrated_db)
+        out = subprocess.run([ADMIN_CLI, "-c", config, "quota", "example.com"],
+                             capture_output=True, text=True)
+        assert out.returncode == 3 and "malformed quota row" in out.stderr, out
+        assert "18446744073709551615" not in out.stdout, out.stdout
+    finally:
+        mariadb.query("DELETE FROM mailroute_quota_usage", db=migrated_db)
+        for row in saved:
+            mariadb.query("INSERT INTO mailroute_quota_usage (username, bytes, messages) "
+                          "VALUES (%s, %s, %s)", row, db=migrated_db)
 
 
 # A delivery may pass the quota by a grace: 10 % of it in 2.3, 10 MB in

@@ -386,3 +386,49 @@ def test_another_customers_user_answers_as_an_unknown_name(dovecot, cross_custom
         assert answers(conn, owner) == answers(conn, unknown)
     finally:
         conn.logout()
+
+
+def test_a_members_append_counts_for_the_owner(request, workdir, mariadb, dict_user, dovecot):
+    """With the quota usage include beside the shared one: bob appends by
+    IMAP into the folder alice shared with him (rights lrsi), and the
+    message counts in alice's usage row, not his."""
+    from test_quota_usage import WRITER, WRITER_PASSWORD, quota_usage_config, usage
+    from mrtest.dovecot import wait_for
+    mode = request.node.callspec.params["dovecot"]
+    mariadb.run_template(os.path.join(SOURCE_DIR, "conf.d", "dovecot", "quota-usage-db-user.sql"),
+                         dict_user, {"@DOVECOT_HOST@": "localhost", "@PASSWORD@": WRITER_PASSWORD})
+    root = os.path.join(workdir, "shared-quota-" + mode)
+    os.makedirs(root)
+    quota_dict = os.path.join(root, "dovecot-dict-quota.conf.ext")
+    write_dict_config(quota_dict, "dovecot-dict-quota.conf.ext", mariadb, dict_user, WRITER,
+                      WRITER_PASSWORD)
+    shared_dict = os.path.join(root, "dovecot-dict-shared.conf.ext")
+    write_dict_config(shared_dict, "dovecot-dict-shared.conf.ext", mariadb, dict_user, DICT_USER,
+                      DICT_PASSWORD)
+    vmail = ensure_vmail_user().pw_name
+    extra = (read_conf("mailroute-shared.conf.ext")
+             .replace("/etc/dovecot/dovecot-dict-shared.conf.ext", shared_dict)
+             .replace("user = vmail", "user = " + vmail)
+             + quota_usage_config(quota_dict, vmail))
+    host = start_mail_host(os.path.join(root, "host"), mariadb, dict_user, mode, extra)
+    try:
+        owner = login(host, OWNER)
+        try:
+            owner.create("Dropbox")
+            assert owner.setacl("Dropbox", MEMBER, "lrsi")[0] == "OK"
+        finally:
+            owner.logout()
+        # this host's own mail storage: alice has nothing stored here yet
+        mariadb.query("DELETE FROM mailroute_quota_usage", db=dict_user)
+        member = login(host, MEMBER)
+        try:
+            status, answer = member.append('"shared/%s/Dropbox"' % OWNER, None, None,
+                                           b"Subject: dropped\r\n\r\n" + b"z" * 4000 + b"\r\n")
+            assert status == "OK", answer
+        finally:
+            member.logout()
+        after = wait_for(lambda: usage(mariadb, dict_user, OWNER))
+        assert after and after[1] == 1 and after[0] >= 4000, after
+        assert usage(mariadb, dict_user, MEMBER) in (None, (0, 0))
+    finally:
+        host.stop()
