@@ -86,9 +86,9 @@ static int fields_make(const struct mr_config *config,
 	if (ok && fields->acl_groups != NULL)
 		ok = add_field(dovecot_r, "acl_groups",
 			       strdup(fields->acl_groups));
-	/* a plugin setting, read by the mailroute_tenant mail plugin (2.3:
-	   2.4 refuses a userdb field that names no setting) */
-	if (ok && !dovecot24 && fields->tenant[0] != '\0')
+	/* read by the mailroute_tenant mail plugin; 2.4 knows it as a
+	   setting from libmailroute_settings.so */
+	if (ok && fields->tenant[0] != '\0')
 		ok = add_field(dovecot_r, "mailroute_tenant",
 			       strdup(fields->tenant));
 	if (ok && fields->autoexpunge_days > 0) {

@@ -24,7 +24,8 @@ struct mr_dovecot_fields {
 	   mailroute-shared.conf.ext's namespace off);
 	   2.4: home, mail_driver (maildir), mail_path, mail_index_path,
 	   mailbox_list_layout (fs), quota_storage_size (<MB>M or unlimited),
-	   acl_groups, userdb_import, namespace/shared/disabled.
+	   acl_groups, mailroute_tenant, userdb_import,
+	   namespace/shared/disabled.
 	   userdb_import: TAB-separated
 	   namespace/inbox/mailbox/<box>/autoexpunge=<days>d, one per
 	   continuity mailbox. */

@@ -46,6 +46,33 @@ const struct setting_parser_info mailroute_setting_parser_info = {
 	.pool_offset1 = 1 + offsetof(struct mailroute_settings, pool),
 };
 
+/* mailroute_tenant: the account's customer, which the userdb gives every
+   mail process for the mailroute_tenant mail plugin (it reads it from the
+   userdb fields). 2.4 takes a userdb field only as a setting it knows. */
+#undef DEF
+#define DEF(type, name) \
+	SETTING_DEFINE_STRUCT_##type(#name, name, struct mailroute_tenant_settings)
+
+static const struct setting_define mailroute_tenant_setting_defines[] = {
+	DEF(STR_NOVARS, mailroute_tenant),
+
+	SETTING_DEFINE_LIST_END
+};
+
+static const struct mailroute_tenant_settings mailroute_tenant_default_settings = {
+	.mailroute_tenant = "",
+};
+
+const struct setting_parser_info mailroute_tenant_setting_parser_info = {
+	.name = "mailroute_tenant",
+
+	.defines = mailroute_tenant_setting_defines,
+	.defaults = &mailroute_tenant_default_settings,
+
+	.struct_size = sizeof(struct mailroute_tenant_settings),
+	.pool_offset1 = 1 + offsetof(struct mailroute_tenant_settings, pool),
+};
+
 int mailroute_settings_config_file(struct event *event, const char **path_r,
 				   const char **error_r)
 {

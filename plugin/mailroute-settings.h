@@ -14,6 +14,14 @@ struct mailroute_settings {
 
 extern const struct setting_parser_info mailroute_setting_parser_info;
 
+/* The userdb field mailroute_tenant, a setting in 2.4's eyes. */
+struct mailroute_tenant_settings {
+	pool_t pool;
+	const char *mailroute_tenant;
+};
+
+extern const struct setting_parser_info mailroute_tenant_setting_parser_info;
+
 /* The configuration file for the passdb or userdb of this event. */
 int mailroute_settings_config_file(struct event *event, const char **path_r,
 				   const char **error_r);

@@ -265,15 +265,16 @@ START_TEST(dovecot24_names)
 	static const char *const names[] = {
 		"home", "mail_driver", "mail_path", "mail_index_path",
 		"mailbox_list_layout", "quota_storage_size", "acl_groups",
-		"userdb_import", "namespace/shared/disabled"
+		"mailroute_tenant", "userdb_import", "namespace/shared/disabled"
 	};
 	static const char *const values[] = {
 		"/data/mailstorage/e/x/example.com/j/john", "maildir",
 		"/data/mailstorage/e/x/example.com/j/john/mail",
 		"/data/mailindices/e/x/example.com/j/john", "fs", "2048M",
-		"continuity", NULL, "yes"
+		"continuity", "7", NULL, "yes"
 	};
 
+	strcpy(account.tenant, "7");
 	account.hosted = false;
 	account.continuity = true;
 	account.has_storage_days = true;
@@ -290,7 +291,7 @@ START_TEST(dovecot24_names)
 		if (values[i] != NULL)
 			ck_assert_str_eq(dovecot.list[i].value, values[i]);
 	}
-	ck_assert_ptr_nonnull(strstr(dovecot.list[7].value,
+	ck_assert_ptr_nonnull(strstr(dovecot.list[8].value,
 		"namespace/inbox/mailbox/Quarantine.Spam/autoexpunge=7d\t"));
 	mr_dovecot_fields_free(&dovecot);
 

@@ -394,7 +394,7 @@ def sql_auth(sql_config_path, server, database, mail_root, index_root):
 
 AUTH_MODULE_DIR = "/usr/lib/dovecot/modules/auth"
 AUTH_MODULES = ("libauthdb_mailroute.so", "lib20_mailroute_django.so")
-# 2.3: the mail plugin keeping shared folders within one customer
+# the mail plugin keeping shared folders within one customer
 TENANT_MODULE = ("/usr/lib/dovecot/modules", "lib00_mailroute_tenant_plugin.so")
 # 2.4: the config process learns mailroute_config_file from it
 SETTINGS_MODULE = ("/usr/lib/dovecot/modules/settings", "libmailroute_settings.so")
@@ -404,7 +404,9 @@ def install_auth_modules():
     """Dovecot loads modules from its compiled-in moduledir only, so the
     build's modules go there (what `make install` does)."""
     modules = [(AUTH_MODULE_DIR, name) for name in AUTH_MODULES]
-    modules.append(SETTINGS_MODULE if is_dovecot_24() else TENANT_MODULE)
+    modules.append(TENANT_MODULE)
+    if is_dovecot_24():
+        modules.append(SETTINGS_MODULE)
     for directory, name in modules:
         built = os.path.join(BUILD_DIR, "plugin", ".libs", name)
         if not os.path.exists(built):
