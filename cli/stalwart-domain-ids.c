@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -59,6 +60,41 @@ static int add_line(struct stalwart_domain_ids *ids, char *line,
 	return 0;
 }
 
+static int compare_ids(const void *a, const void *b)
+{
+	const struct stalwart_domain_id *const *x = a, *const *y = b;
+
+	return strcmp((*x)->id, (*y)->id);
+}
+
+/* One id names one domain in Stalwart: given to two names here, a list of
+   one customer's domain would land on the other's, perhaps another
+   customer's. Returns the id given twice, or NULL (or NULL with
+   *failed_r set when out of memory). */
+static const char *id_given_twice(const struct stalwart_domain_ids *ids,
+				  bool *failed_r)
+{
+	const struct stalwart_domain_id **by_id;
+	const char *twice = NULL;
+
+	*failed_r = false;
+	if (ids->count < 2)
+		return NULL;
+	if ((by_id = calloc(ids->count, sizeof(*by_id))) == NULL) {
+		*failed_r = true;
+		return NULL;
+	}
+	for (size_t i = 0; i < ids->count; i++)
+		by_id[i] = &ids->list[i];
+	qsort(by_id, ids->count, sizeof(*by_id), compare_ids);
+	for (size_t i = 1; i < ids->count && twice == NULL; i++) {
+		if (strcmp(by_id[i - 1]->id, by_id[i]->id) == 0)
+			twice = by_id[i]->id;
+	}
+	free(by_id);
+	return twice;
+}
+
 int stalwart_domain_ids_load(const char *path, struct stalwart_domain_ids *ids_r,
 			     struct mr_error *error)
 {
@@ -99,6 +135,19 @@ int stalwart_domain_ids_load(const char *path, struct stalwart_domain_ids *ids_r
 				ret = -1;
 				break;
 			}
+		}
+	}
+	if (ret == 0) {
+		bool failed;
+		const char *twice = id_given_twice(ids_r, &failed);
+
+		if (failed) {
+			mr_error_set(error, "out of memory");
+			ret = -1;
+		} else if (twice != NULL) {
+			mr_error_set(error, "%s: id %s given to two domains",
+				     path, twice);
+			ret = -1;
 		}
 	}
 	if (ret < 0)

@@ -19,7 +19,7 @@ struct stalwart_domain_ids {
 };
 
 /* Returns 0, or -1 with error set (unreadable file, a line that is not a
-   pair, a domain named twice). */
+   pair, a domain named twice, an id given to two domains). */
 int stalwart_domain_ids_load(const char *path, struct stalwart_domain_ids *ids_r,
 			     struct mr_error *error);
 /* The id of domain (any case), or NULL. */

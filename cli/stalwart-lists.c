@@ -41,25 +41,29 @@ static const char last_list_id_query[] =
 /* One row per list and value, the lists of ids first..last in id order:
    a list's name (its local part on the domain's primary name),
    description, every address (each name of its domain), and each member
-   it delivers to. UNION drops the rows the domain's other names repeat. */
+   it delivers to. The expansion repeats a member for each name of the
+   list's domain: DISTINCT by the account's id (an external member's
+   bytes), never by the collated name, under which john@ and jöhn@, two
+   accounts, are one. */
 static const char lists_query[] =
 	"SELECT list_id, kind, value FROM ("
 	" SELECT l.id AS list_id, 'name' AS kind,"
 	"  CONCAT(l.localpart, '@', d.name) AS value"
 	"  FROM mailroute_list l JOIN amavisd_domain d ON d.id = l.domain_id"
 	"  WHERE l.active = 1 AND l.id BETWEEN ? AND ?"
-	" UNION SELECT id, 'description', description FROM mailroute_list"
+	" UNION ALL SELECT id, 'description', description FROM mailroute_list"
 	"  WHERE active = 1 AND description <> '' AND id BETWEEN ? AND ?"
-	" UNION SELECT list_id, 'emails',"
+	" UNION ALL SELECT list_id, 'emails',"
 	"  CONCAT(list_localpart, '@', list_domain)"
 	"  FROM mailroute_list_address"
 	"  WHERE active = 1 AND list_id BETWEEN ? AND ?"
-	" UNION SELECT list_id,"
-	"  IF(member_kind = 'account', 'members', 'externalMembers'),"
-	"  member_address"
+	" UNION ALL SELECT list_id, kind, value COLLATE utf8_general_ci"
+	"  FROM (SELECT DISTINCT list_id,"
+	"  IF(member_kind = 'account', 'members', 'externalMembers') AS kind,"
+	"  account_id, member_address COLLATE utf8_bin AS value"
 	"  FROM mailroute_list_expansion"
 	"  WHERE list_active = 1 AND receives = 1 AND list_id BETWEEN ? AND ?"
-	") AS list_rows ORDER BY list_id, kind, value";
+	" ) AS members) AS list_rows ORDER BY list_id, kind, value";
 
 /* The multi-valued fields, in the principal's output order. */
 enum list_field { FIELD_EMAILS, FIELD_MEMBERS, FIELD_EXTERNAL_MEMBERS,

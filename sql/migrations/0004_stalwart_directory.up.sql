@@ -268,10 +268,14 @@ BEGIN
   RETURN (SELECT CONCAT('[', COALESCE(GROUP_CONCAT(JSON_QUOTE(address)
                                         ORDER BY is_primary DESC, address
                                         SEPARATOR ','), ''), ']')
+            -- DISTINCT by bytes: under the schema's collation the names
+            -- john@exämple.com and john@example.com (two names of the
+            -- domain) are one, and one of them would be lost; primary by
+            -- SPEC 3's name equality, not the collation's
             FROM (SELECT DISTINCT
-                         CONCAT(login_localpart, '@', login_domain) AS address,
-                         login_localpart = canonical_localpart
-                           AND login_domain = canonical_domain AS is_primary
+                         CONCAT(login_localpart, '@', login_domain) COLLATE utf8_bin AS address,
+                         mailroute_same_name(login_localpart, canonical_localpart)
+                           AND mailroute_same_name(login_domain, canonical_domain) AS is_primary
                     FROM mailroute_login
                    WHERE account_id = account AND domain_id = domain) addresses);
 END ;;

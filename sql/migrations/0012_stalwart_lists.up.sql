@@ -66,9 +66,13 @@ BEGIN
   IF list IS NULL THEN
     RETURN NULL;
   END IF;
+  -- one name per account, by its id: under the schema's collation
+  -- john@ and jöhn@, two accounts, are one name and DISTINCT would keep
+  -- only one of them
   RETURN (SELECT CONCAT('[', COALESCE(GROUP_CONCAT(JSON_QUOTE(member_address)
-                                        ORDER BY member_address SEPARATOR ','), ''), ']')
-            FROM (SELECT DISTINCT member_address FROM mailroute_list_expansion
+                                        ORDER BY member_address, account_id
+                                        SEPARATOR ','), ''), ']')
+            FROM (SELECT DISTINCT account_id, member_address FROM mailroute_list_expansion
                    WHERE list_id = list AND member_kind = 'account' AND receives = 1) members);
 END ;;
 

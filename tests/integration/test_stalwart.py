@@ -386,6 +386,8 @@ def test_016_mailing_lists_are_what_the_registry_takes(workdir, stalwart_config)
     ("example.com\n", "not a \"domain id\" pair"),
     ("example.com b extra\n", "not a \"domain id\" pair"),
     ("example.com b\nExample.COM c\n", "named twice"),
+    # one id for two domains: lists of one would land on the other's
+    ("example.com b\ncontinuity30.org b\n", "id b given to two domains"),
 ])
 def test_016_mailing_lists_refuse_a_bad_domain_id_file(workdir, stalwart_config, ids_text,
                                                       error):
@@ -908,3 +910,68 @@ def test_index_access_at_a_million_accounts(mariadb, scale_db, source, key, quer
         assert not scans_table, (key, step)
     assert reads <= MAX_HANDLER_READS, (key, reads, plan)
     assert rows, (key, "the scale account or list must be found")
+
+
+@pytest.fixture
+def lookalike_members(mariadb, stalwart_db):
+    """jöhn@example.com, an account of its own beside john@ (SPEC 3: two
+    names), and both on sales@ (customer 1). Removed afterwards."""
+    q = lambda sql: mariadb.query(sql, db=stalwart_db)  # noqa: E731
+    q("INSERT INTO auth_user (id, username, password, is_active) "
+      "VALUES (950, 'user950', '', 1)")
+    q("INSERT INTO amavisd_emailaccount (id, uuid, user_id, localpart, policy_id) "
+      "VALUES (950, 'a0000000000000000000000000000950', 950, 'jöhn', 1)")
+    q("INSERT INTO amavisd_localpartalias (id, email_account_id, localpart, domain_id) "
+      "VALUES (9950, 950, 'jöhn', 1)")
+    q("INSERT INTO mailroute_list_member (id, list_id, account_id) VALUES "
+      "(950, 2, 101), (951, 2, 950)")
+    yield
+    q("DELETE FROM mailroute_list_member WHERE id IN (950, 951)")
+    q("DELETE FROM amavisd_localpartalias WHERE id = 9950")
+    q("DELETE FROM amavisd_emailaccount WHERE id = 950")
+    q("DELETE FROM auth_user WHERE id = 950")
+
+
+SALES_MEMBERS = ["john-smith@example.com", "john@example.com", "jöhn@example.com"]
+
+
+def test_lookalike_accounts_are_two_members_everywhere(workdir, directory, stalwart_config,
+                                                     lookalike_members):
+    """john@ and jöhn@ are two accounts on one list: every Stalwart output
+    names both (they were deduplicated by the collated name, which made
+    them one): 0.9's recipients and expand, stalwart-lists (0.10.7-0.15)
+    and stalwart-mailing-lists (0.16)."""
+    for query in ("recipients", "expand"):
+        assert sorted(directory.first_column(Q09[query], "sales@example.com")) == \
+            SALES_MEMBERS, query
+    out = subprocess.run([ADMIN_CLI, "-c", stalwart_config, "stalwart-lists"],
+                         capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    sales = next(obj for obj in map(json.loads, out.stdout.splitlines())
+                 if obj["name"] == "sales@example.com")
+    assert sorted(sales["members"]) == SALES_MEMBERS, sales
+    out = run_mailing_lists(workdir, stalwart_config, DOMAIN_IDS_016 + "example.net d\n")
+    assert out.returncode == 0, out.stderr
+    sales = next(obj for obj in map(json.loads, out.stdout.splitlines())
+                 if obj["name"] == "sales")
+    assert sorted(a for a in sales["recipients"] if a.endswith("@example.com")) == \
+        SALES_MEMBERS, sales
+
+
+@pytest.mark.parametrize("command", ["stalwart-lists", "stalwart-mailing-lists"])
+def test_nul_in_a_description_is_a_data_error(workdir, mariadb, stalwart_db, stalwart_config,
+                                              command):
+    """"before\\0after" never prints as "before": a data error (exit 3)."""
+    mariadb.query("UPDATE mailroute_list SET description = %s WHERE id = 2",
+                  ("before\x00after",), db=stalwart_db)
+    try:
+        if command == "stalwart-lists":
+            out = subprocess.run([ADMIN_CLI, "-c", stalwart_config, command],
+                                 capture_output=True, text=True)
+        else:
+            out = run_mailing_lists(workdir, stalwart_config, DOMAIN_IDS_016)
+    finally:
+        mariadb.query("UPDATE mailroute_list SET description = 'sales' WHERE id = 2",
+                      db=stalwart_db)
+    assert out.returncode == 3 and "NUL byte" in out.stderr, out
+    assert '"before"' not in out.stdout
