@@ -304,9 +304,10 @@ def write_dict_config(path, name, server, db, user, password):
     process reads as root, with a mysql block: root 0600."""
     text = read_conf(name)
     if is_dovecot_24():
-        text = re.sub(r"mysql 127\.0\.0\.1 \{.*?\}",
-                      "mysql %s {\n user = %s\n password = %s\n dbname = %s\n }" % (
-                          server.socket, user, password, db), text, count=1, flags=re.S)
+        text = text.replace("mysql 127.0.0.1 {", "mysql %s {" % server.socket, 1)
+        for key, value in (("user", user), ("password", password), ("dbname", db)):
+            text = re.sub(r"^(\s*mysql_%s = ).*$" % key, lambda m: m.group(1) + value, text,
+                          count=1, flags=re.M)
         mode, group = 0o600, 0
     else:
         connect = "connect = host=%s dbname=%s user=%s password=%s" % (server.socket, db, user,
