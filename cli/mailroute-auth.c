@@ -88,6 +88,15 @@ static void usage(FILE *out)
 		"  -h, --help, -V, --version\n", MR_CONFIG_DEFAULT_PATH);
 }
 
+/* One command's usage line, then its help: COMMAND --help on stdout, a
+   wrong operand count on stderr. */
+static void command_usage_full(FILE *out, const struct command *command)
+{
+	fprintf(out, "Usage: mailroute-auth [-c FILE] %s%s%s\n\n", command->name,
+		*command->operands != '\0' ? " " : "", command->operands);
+	command_usage(out, command);
+}
+
 static const struct command *command_find(const char *name)
 {
 	for (const struct command *command = commands; command->name != NULL;
@@ -576,7 +585,7 @@ static int cmd_pw_test(const struct mr_config *config, char *operands[])
 			return EXIT_PW_UNVERIFIABLE;
 		}
 	} else {
-		command_usage(stderr, command_find("pw-test"));
+		command_usage_full(stderr, command_find("pw-test"));
 		return EXIT_USAGE;
 	}
 	if (stored == NULL || read_password(password, sizeof(password)) < 0) {
@@ -909,9 +918,7 @@ static int command_help(const char *name)
 		usage(stderr);
 		return EXIT_USAGE;
 	}
-	printf("Usage: mailroute-auth [-c FILE] %s%s%s\n\n", command->name,
-	       *command->operands != '\0' ? " " : "", command->operands);
-	command_usage(stdout, command);
+	command_usage_full(stdout, command);
 	return 0;
 }
 
@@ -953,7 +960,7 @@ int main(int argc, char *argv[])
 	if (count == 1 && is_help_option(operands[0]))
 		return command_help(command->name);
 	if (count < command->min_operands || count > command->max_operands) {
-		command_usage(stderr, command);
+		command_usage_full(stderr, command);
 		return EXIT_USAGE;
 	}
 	if (mr_password_init() < 0) {

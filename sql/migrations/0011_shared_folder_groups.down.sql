@@ -20,7 +20,13 @@ DELIMITER ;
 CALL mailroute_migration_0011_down();
 DROP PROCEDURE mailroute_migration_0011_down;
 
+DROP TRIGGER IF EXISTS mailroute_group_domain_deleted;
+DROP TRIGGER IF EXISTS mailroute_group_domain_renamed;
+DROP TRIGGER IF EXISTS mailroute_group_domain_rename;
 DROP VIEW IF EXISTS mailroute_account_group;
 DROP TABLE IF EXISTS mailroute_group_member;
 DROP TABLE IF EXISTS mailroute_group;
 DROP PROCEDURE IF EXISTS mailroute_group_check_member;
+DROP PROCEDURE IF EXISTS mailroute_group_refuse_retired;
+DROP PROCEDURE IF EXISTS mailroute_group_retire;
+DROP TABLE IF EXISTS mailroute_group_retired;

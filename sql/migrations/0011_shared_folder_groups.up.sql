@@ -94,6 +94,124 @@ FOR EACH ROW CALL mailroute_group_check_member(NEW.group_id, NEW.account_id) ;;
 
 DELIMITER ;
 
+-- A freed group name carries nothing to its next owner. Dovecot's ACL
+-- files name a group as acl_groups does, <name>@<domain name>, and keep
+-- every right given to it after the group is renamed or deleted or its
+-- domain renamed or deleted; a new group answering to that name would
+-- inherit them. So every name a group gave up is kept here, and no other
+-- group may take it until the operator has removed its grants (doveadm
+-- acl delete) and then this row (docs: "Shared folders", README).
+-- Another customer's group could not read them anyway (mailroute_tenant);
+-- this keeps them from a new group of the same customer too.
+CREATE TABLE IF NOT EXISTS mailroute_group_retired (
+  acl_group VARCHAR(320) CHARACTER SET utf8 COLLATE utf8_bin NOT NULL PRIMARY KEY,
+  group_id INT NOT NULL,
+  retired_at TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP
+) ENGINE=InnoDB DEFAULT CHARSET=utf8 COLLATE=utf8_general_ci;
+
+DELIMITER ;;
+
+-- Refuses name@domain for group p_group_id (0: a new group) while it is
+-- another group's given-up name. The message names ids, never the name.
+CREATE OR REPLACE PROCEDURE mailroute_group_refuse_retired(
+    p_name VARCHAR(64) CHARACTER SET ascii COLLATE ascii_bin,
+    p_domain VARCHAR(255) CHARACTER SET utf8 COLLATE utf8_bin,
+    p_domain_id INT, p_group_id INT)
+READS SQL DATA
+BEGIN
+  DECLARE earlier INT;
+  DECLARE message VARCHAR(255);
+
+  SELECT group_id INTO earlier FROM mailroute_group_retired
+   WHERE acl_group = CONCAT(p_name, '@', p_domain) COLLATE utf8_bin
+     AND group_id <> p_group_id;
+  IF earlier IS NOT NULL THEN
+    SET message = CONCAT('mailroute: a group on domain ', p_domain_id,
+                         ' would take the name group ', earlier,
+                         ' gave up; remove its grants, then its row in mailroute_group_retired');
+    SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = message;
+  END IF;
+END ;;
+
+-- Keeps name@domain as group p_group_id's given-up name.
+CREATE OR REPLACE PROCEDURE mailroute_group_retire(
+    p_name VARCHAR(64) CHARACTER SET ascii COLLATE ascii_bin,
+    p_domain VARCHAR(255) CHARACTER SET utf8 COLLATE utf8_bin, p_group_id INT)
+MODIFIES SQL DATA
+INSERT INTO mailroute_group_retired (acl_group, group_id)
+VALUES (CONCAT(p_name, '@', p_domain), p_group_id)
+ON DUPLICATE KEY UPDATE group_id = VALUES(group_id), retired_at = CURRENT_TIMESTAMP ;;
+
+CREATE OR REPLACE TRIGGER mailroute_group_insert BEFORE INSERT ON mailroute_group
+FOR EACH ROW CALL mailroute_group_refuse_retired(
+  NEW.name, (SELECT name FROM amavisd_domain WHERE id = NEW.domain_id), NEW.domain_id,
+  NEW.id) ;;
+
+CREATE OR REPLACE TRIGGER mailroute_group_update BEFORE UPDATE ON mailroute_group
+FOR EACH ROW IF NEW.name <> OLD.name OR NEW.domain_id <> OLD.domain_id THEN
+  CALL mailroute_group_refuse_retired(
+    NEW.name, (SELECT name FROM amavisd_domain WHERE id = NEW.domain_id), NEW.domain_id,
+    NEW.id);
+END IF ;;
+
+-- A group taking back its own given-up name (a rename undone) frees it.
+CREATE OR REPLACE TRIGGER mailroute_group_renamed AFTER UPDATE ON mailroute_group
+FOR EACH ROW IF NEW.name <> OLD.name OR NEW.domain_id <> OLD.domain_id THEN
+  CALL mailroute_group_retire(
+    OLD.name, (SELECT name FROM amavisd_domain WHERE id = OLD.domain_id), OLD.id);
+  DELETE FROM mailroute_group_retired
+   WHERE group_id = NEW.id
+     AND acl_group = CONCAT(NEW.name, '@', (SELECT name FROM amavisd_domain
+                                              WHERE id = NEW.domain_id)) COLLATE utf8_bin;
+END IF ;;
+
+CREATE OR REPLACE TRIGGER mailroute_group_deleted AFTER DELETE ON mailroute_group
+FOR EACH ROW CALL mailroute_group_retire(
+  OLD.name, (SELECT name FROM amavisd_domain WHERE id = OLD.domain_id), OLD.id) ;;
+
+-- A domain's new name: none of its groups may take another group's
+-- given-up name; the old names are given up, a group's own one freed.
+CREATE OR REPLACE TRIGGER mailroute_group_domain_rename BEFORE UPDATE ON amavisd_domain
+FOR EACH ROW IF NEW.name <> OLD.name COLLATE utf8_bin THEN
+  BEGIN
+    DECLARE earlier INT;
+    DECLARE message VARCHAR(255);
+
+    SELECT MIN(r.group_id) INTO earlier
+      FROM mailroute_group g
+      JOIN mailroute_group_retired r
+        ON r.acl_group = CONCAT(g.name, '@', NEW.name) COLLATE utf8_bin
+       AND r.group_id <> g.id
+     WHERE g.domain_id = OLD.id;
+    IF earlier IS NOT NULL THEN
+      SET message = CONCAT('mailroute: a group of domain ', OLD.id,
+                           ' would take the name group ', earlier,
+                           ' gave up; remove its grants, then its row in mailroute_group_retired');
+      SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = message;
+    END IF;
+  END;
+END IF ;;
+
+CREATE OR REPLACE TRIGGER mailroute_group_domain_renamed AFTER UPDATE ON amavisd_domain
+FOR EACH ROW IF NEW.name <> OLD.name COLLATE utf8_bin THEN
+  INSERT INTO mailroute_group_retired (acl_group, group_id)
+  SELECT CONCAT(g.name, '@', OLD.name), g.id FROM mailroute_group g WHERE g.domain_id = OLD.id
+  ON DUPLICATE KEY UPDATE group_id = VALUES(group_id), retired_at = CURRENT_TIMESTAMP;
+  DELETE r FROM mailroute_group_retired r
+    JOIN mailroute_group g ON g.id = r.group_id
+   WHERE g.domain_id = NEW.id
+     AND r.acl_group = CONCAT(g.name, '@', NEW.name) COLLATE utf8_bin;
+END IF ;;
+
+-- The domain's groups go with it (ON DELETE CASCADE fires no trigger).
+CREATE OR REPLACE TRIGGER mailroute_group_domain_deleted BEFORE DELETE ON amavisd_domain
+FOR EACH ROW
+  INSERT INTO mailroute_group_retired (acl_group, group_id)
+  SELECT CONCAT(g.name, '@', OLD.name), g.id FROM mailroute_group g WHERE g.domain_id = OLD.id
+  ON DUPLICATE KEY UPDATE group_id = VALUES(group_id), retired_at = CURRENT_TIMESTAMP ;;
+
+DELIMITER ;
+
 -- One row per group of an account, as Dovecot's acl_groups names it. The
 -- column is member_account_id so that the account lookups' correlated
 -- subquery (lib/mr-db.c) can say account_id for its own row.

@@ -432,3 +432,89 @@ def test_a_members_append_counts_for_the_owner(request, workdir, mariadb, dict_u
         assert usage(mariadb, dict_user, MEMBER) in (None, (0, 0))
     finally:
         host.stop()
+
+
+# --- a freed group name carries nothing to its next owner (SPEC 12) ---------
+
+def retired(mariadb, db):
+    return mariadb.query("SELECT acl_group, group_id FROM mailroute_group_retired "
+                         "ORDER BY acl_group", db=db)
+
+
+@pytest.fixture
+def rename_domains(mariadb, groups):
+    """Domain 913 rename-a.example (customer 1) with group staff (913);
+    everything these tests add is removed afterwards."""
+    q = lambda sql: mariadb.query(sql, db=groups)  # noqa: E731
+    q("INSERT INTO amavisd_domain (id, name, uuid, policy_id, customer_id) VALUES "
+      "(913, 'rename-a.example', 'd0000000000000000000000000000913', 11, 1)")
+    q("INSERT INTO amavisd_domainalias (id, domain_id, name) VALUES "
+      "(913, 913, 'rename-a.example')")
+    q("INSERT INTO mailroute_group (id, domain_id, name) VALUES (913, 913, 'staff')")
+    yield q
+    q("DELETE FROM amavisd_domainalias WHERE domain_id IN (913, 914)")
+    q("DELETE FROM amavisd_domain WHERE id IN (913, 914)")
+    q("DELETE FROM mailroute_group_retired")
+
+
+def test_a_freed_group_name_is_refused_to_another_group(mariadb, groups, rename_domains):
+    """A sequence: customer 1 renames rename-a.example; the group's old
+    name staff@rename-a.example is kept; customer 2 makes the name
+    rename-a.example its own and cannot make a group staff there (nor
+    rename one to it) until the operator has removed the old grants and
+    released the name; the first group may take its own name back."""
+    q = rename_domains
+    q("UPDATE amavisd_domain SET name = 'rename-b.example' WHERE id = 913")
+    assert retired(mariadb, groups) == (("staff@rename-a.example", 913),)
+    q("INSERT INTO amavisd_domain (id, name, uuid, policy_id, customer_id) VALUES "
+      "(914, 'rename-a.example', 'd0000000000000000000000000000914', 6, 2)")
+    with pytest.raises(MySQLdb.OperationalError, match="would take the name group 913 gave up"):
+        q("INSERT INTO mailroute_group (domain_id, name) VALUES (914, 'staff')")
+    q("INSERT INTO mailroute_group (id, domain_id, name) VALUES (914, 914, 'other')")
+    with pytest.raises(MySQLdb.OperationalError, match="gave up"):
+        q("UPDATE mailroute_group SET name = 'staff' WHERE id = 914")
+    # another group's rename to a given-up name, through its domain's rename
+    q("DELETE FROM amavisd_domain WHERE id = 914")
+    assert ("other@rename-a.example", 914) in retired(mariadb, groups)
+    q("INSERT INTO mailroute_group (id, domain_id, name) VALUES (915, 11, 'staff')")
+    with pytest.raises(MySQLdb.OperationalError, match="gave up"):
+        q("UPDATE amavisd_domain SET name = 'rename-a.example' WHERE id = 11")
+    q("DELETE FROM mailroute_group WHERE id = 915")
+    # group 913 takes its own name back: allowed, and no longer kept
+    q("UPDATE amavisd_domain SET name = 'rename-a.example' WHERE id = 913")
+    names = [r[0] for r in retired(mariadb, groups)]
+    assert "staff@rename-a.example" not in names and "staff@rename-b.example" in names
+    assert "staff@shared-a.com" in names    # group 915, deleted
+
+
+@pytest.mark.parametrize("dovecot", ["module"], indirect=True)
+def test_rename_then_reuse_reaches_nothing_over_imap(dovecot, mariadb, groups, rename_domains):
+    """The sequence over IMAP: alice (customer 1) shares Reports with
+    $staff@rename-a.example, bob's group; the domain is renamed; even
+    with the kept name released by the operator without removing the
+    grant, customer 2's new group staff@rename-a.example (both@both.net)
+    reads nothing of alice's: the grant is to another customer's group."""
+    q = rename_domains
+    q("INSERT INTO mailroute_group_member (group_id, account_id) VALUES (913, 117)")
+    owner = login(dovecot, OWNER)
+    try:
+        owner.create("Reports")
+        owner.append("Reports", None, None, b"Subject: q4\r\n\r\nnumbers\r\n")
+        assert owner.setacl("Reports", "$staff@rename-a.example", "lrs")[0] == "OK"
+    finally:
+        owner.logout()
+    assert dovecot.doveadm("auth", "cache", "flush").returncode == 0
+    assert select_answer(dovecot, MEMBER, "shared/%s/Reports" % OWNER)[0] == "OK"
+    q("UPDATE amavisd_domain SET name = 'rename-b.example' WHERE id = 913")
+    q("DELETE FROM mailroute_group_retired")
+    q("INSERT INTO amavisd_domain (id, name, uuid, policy_id, customer_id) VALUES "
+      "(914, 'rename-a.example', 'd0000000000000000000000000000914', 6, 2)")
+    q("INSERT INTO amavisd_domainalias (id, domain_id, name) VALUES "
+      "(914, 914, 'rename-a.example')")
+    q("INSERT INTO mailroute_group (id, domain_id, name) VALUES (914, 914, 'staff')")
+    q("INSERT INTO mailroute_group_member (group_id, account_id) VALUES (914, 110)")
+    assert dovecot.doveadm("auth", "cache", "flush").returncode == 0
+    assert "staff@rename-a.example" in acl_groups(dovecot, OTHER_CUSTOMER)
+    refused_everything(dovecot, OTHER_CUSTOMER, "shared/%s/Reports" % OWNER)
+    # and bob, whose group is now staff@rename-b.example, lost it too
+    assert select_answer(dovecot, MEMBER, "shared/%s/Reports" % OWNER)[0] == "NO"
