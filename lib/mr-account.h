@@ -53,6 +53,12 @@ static inline bool mr_account_may_login(const struct mr_account *account)
 	return account->is_active && mr_account_may_receive(account);
 }
 
+/* The groups as the account lookups read them, "<count>:<a>,<b>" (the
+   names joined by ',' and counted), to "<a>,<b>" in place; false when
+   the names are not count of them: a ',' inside one (a domain named
+   "x.example,continuity"). */
+bool mr_account_groups_decode(char *groups);
+
 /* Zeroes the whole struct, the stored hash included. */
 void mr_account_wipe(struct mr_account *account);
 

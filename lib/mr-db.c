@@ -668,22 +668,6 @@ static void account_row_wipe(struct account_row *row)
 }
 
 
-/* "<count>:<a>,<b>" as GROUPS_EXPRESSION gives it, to "<a>,<b>" in place;
-   false when the names are not count of them (a ',' inside one). */
-static bool groups_decode(char *groups)
-{
-	unsigned long count = 0, names = 1;
-	char *p = groups;
-
-	while (*p >= '0' && *p <= '9' && count < MR_GROUPS_SIZE)
-		count = count * 10 + (unsigned long)(*p++ - '0');
-	if (p == groups || *p != ':')
-		return false;
-	memmove(groups, p + 1, strlen(p + 1) + 1);
-	for (p = groups; *p != '\0'; p++)
-		names += *p == ',';
-	return names == count;
-}
 /* A row the view should never produce (NULL where the schema has NOT
    NULL, a value too long for its buffer, a flag other than 0/1) is a
    data error, reported with the account id so it can be fixed. */
@@ -730,7 +714,7 @@ static int account_row_finish(struct account_row *row,
 		return -1;
 	}
 	if (!row->is_null[COL_GROUPS] &&
-	    !groups_decode(account->groups)) {
+	    !mr_account_groups_decode(account->groups)) {
 		mr_error_set(error,
 			"malformed row for account %llu: a group's name holds ','",
 			row->account_id);

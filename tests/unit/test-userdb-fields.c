@@ -253,6 +253,37 @@ START_TEST(groups)
 }
 END_TEST
 
+/* The groups' count read with them tells a ',' inside a domain's name
+   from the separator. */
+START_TEST(groups_count)
+{
+	static const struct {
+		const char *read, *names;
+		bool ok;
+	} cases[] = {
+		{ "1:a@x.example", "a@x.example", true },
+		{ "2:a@x.example,b@y.example", "a@x.example,b@y.example", true },
+		{ "1:g@m2.example,continuity", NULL, false },
+		{ "2:a@x.example,b@y.example,continuity", NULL, false },
+		{ "3:a@x.example,b@y.example", NULL, false },
+		{ "a@x.example", NULL, false },
+		{ ":a@x.example", NULL, false },
+		{ "1a@x.example", NULL, false },
+		{ "0:", NULL, false },
+	};
+
+	for (unsigned int i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char read[MR_GROUPS_SIZE];
+
+		strcpy(read, cases[i].read);
+		ck_assert_msg(mr_account_groups_decode(read) == cases[i].ok,
+			      "case %u", i);
+		if (cases[i].ok)
+			ck_assert_str_eq(read, cases[i].names);
+	}
+}
+END_TEST
+
 /* Dovecot 2.4 gets the same values as settings: the maildir, index and
    layout of 2.3's mail field one by one, the quota as a size, the
    continuity fields as in 2.3. */
@@ -349,6 +380,7 @@ Suite *userdb_fields_suite(void)
 	tcase_add_test(tc, quota_rule);
 	tcase_add_test(tc, continuity);
 	tcase_add_test(tc, groups);
+	tcase_add_test(tc, groups_count);
 	tcase_add_test(tc, storage_days_dovecot_cannot_take);
 	tcase_add_test(tc, dovecot24_names);
 	suite_add_tcase(suite, tc);
