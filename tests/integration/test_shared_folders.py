@@ -43,6 +43,7 @@ def groups(mariadb, migrated_db):
                   "(901, 116), (901, 117), (902, 110), (902, 107)", db=migrated_db)
     yield migrated_db
     mariadb.query("DELETE FROM mailroute_group WHERE id IN (901, 902)", db=migrated_db)
+    mariadb.query("DELETE FROM mailroute_group_retired", db=migrated_db)
 
 
 @pytest.fixture(scope="module")
