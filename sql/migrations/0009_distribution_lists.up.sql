@@ -254,7 +254,9 @@ SELECT m.list_id, m.member_list_id AS via_list_id,
 -- 0) are read here from the tables.
 -- An account member written before the trigger's rule, or one that has
 -- since left the customer (no address on a domain of the list's
--- customer), expands to nothing.
+-- customer), expands to nothing. A scalar subquery with LIMIT, not
+-- EXISTS: MariaDB would make EXISTS a semi-join and, for a range of
+-- lists (stalwart-lists' pages), read every domain of the customer.
 CREATE OR REPLACE SQL SECURITY INVOKER VIEW mailroute_list_expansion AS
 SELECT la.list_id, la.list_localpart, la.list_domain, la.active AS list_active,
        t.via_list_id, t.account_id,
@@ -274,11 +276,12 @@ SELECT la.list_id, la.list_localpart, la.list_domain, la.active AS list_active,
   LEFT JOIN amavisd_policy ap ON ap.id = e.policy_id
   LEFT JOIN amavisd_policy dp ON dp.id = d.policy_id
  WHERE t.account_id IS NULL
-    OR EXISTS (SELECT 1 FROM amavisd_localpartalias ma
-                 JOIN amavisd_domain md ON md.id = ma.domain_id
-                 JOIN amavisd_domain ld ON ld.id = la.domain_id
-                WHERE ma.email_account_id = t.account_id
-                  AND md.customer_id = ld.customer_id);
+    OR (SELECT 1 FROM amavisd_localpartalias ma
+          JOIN amavisd_domain md ON md.id = ma.domain_id
+         WHERE ma.email_account_id = t.account_id
+           AND md.customer_id = (SELECT ld.customer_id FROM amavisd_domain ld
+                                  WHERE ld.id = la.domain_id)
+         LIMIT 1) IS NOT NULL;
 
 -- Addresses that are both a list's and an account's: written before the
 -- list (the trigger refuses the other order) or by an alias or domain
