@@ -15,6 +15,7 @@ import re
 import MySQLdb
 import pytest
 
+from mrtest import hostile
 from mrtest.dovecot import (IMAP, ensure_vmail_user, is_dovecot_24, read_conf, start_mail_host,
                             write_dict_config)
 from mrtest.fixtures import fixture_password
@@ -519,3 +520,41 @@ def test_rename_then_reuse_reaches_nothing_over_imap(dovecot, mariadb, groups, r
     refused_everything(dovecot, OTHER_CUSTOMER, "shared/%s/Reports" % OWNER)
     # and bob, whose group is now staff@rename-b.example, lost it too
     assert select_answer(dovecot, MEMBER, "shared/%s/Reports" % OWNER)[0] == "NO"
+
+
+@pytest.mark.parametrize("domain", hostile.GROUP_DOMAINS)
+def test_hostile_group_domain_joins_no_other_group(request, dovecot, mariadb, groups, domain):
+    """bob in a group on a domain named as an attacker would (issue 24:
+    "m2.example,continuity" made Dovecot put him in the continuity
+    group, whose global ACL reads every mailbox on the host). The module
+    refuses his userdb answer (a temporary failure naming the account:
+    no login, mail deferred); the stock SQL include leaves that group
+    out. Either way he reads no other user's INBOX."""
+    mode = request.node.callspec.params["dovecot"]
+    q = lambda sql, params=None: mariadb.query(sql, params, db=groups)  # noqa: E731
+    q("INSERT INTO amavisd_domain (id, name, uuid, policy_id, customer_id) VALUES "
+      "(920, %s, 'd0000000000000000000000000000920', 11, 1)", (domain,))
+    try:
+        q("INSERT INTO mailroute_group (id, domain_id, name) VALUES (920, 920, 'g')")
+        q("INSERT INTO mailroute_group_member (group_id, account_id) VALUES (920, 117)")
+        assert dovecot.doveadm("auth", "cache", "flush").returncode == 0
+        out = dovecot.doveadm("user", "-f", "acl_groups", MEMBER)
+        if mode == "module":
+            assert out.returncode != 0, out.stdout
+            conn = IMAP("127.0.0.1", dovecot.imap_port)
+            try:
+                with pytest.raises(IMAP.error, match="UNAVAILABLE|[Tt]emporary"):
+                    conn.login(MEMBER, fixture_password(MEMBER))
+            finally:
+                conn.shutdown()
+        else:
+            assert out.returncode == 0 and out.stdout.strip() == "projects@shared-a.com", out
+            status, answer = select_answer(dovecot, MEMBER, "shared/%s/INBOX" % OWNER)
+            assert status == "NO", answer
+            status, answer = select_answer(dovecot, MEMBER, "shared/%s/INBOX" % OTHER_CUSTOMER)
+            assert status == "NO", answer
+    finally:
+        q("DELETE FROM mailroute_group WHERE id = 920")
+        q("DELETE FROM amavisd_domain WHERE id = 920")
+        q("DELETE FROM mailroute_group_retired")
+        dovecot.doveadm("auth", "cache", "flush")
