@@ -26,5 +26,6 @@ DROP TABLE IF EXISTS mailroute_list_member;
 DROP TABLE IF EXISTS mailroute_list;
 DROP PROCEDURE IF EXISTS mailroute_list_check_member_row;
 DROP PROCEDURE IF EXISTS mailroute_list_check_account;
+DROP FUNCTION IF EXISTS mailroute_account_of_customer;
 DROP PROCEDURE IF EXISTS mailroute_list_check_member;
 DROP PROCEDURE IF EXISTS mailroute_list_check_address;

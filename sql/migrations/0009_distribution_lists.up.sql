@@ -180,19 +180,25 @@ BEGIN
   END IF;
 END ;;
 
--- A member account belongs to the list's customer: it has an address on
--- one of the customer's domains (as a group member must, 0011). A list
--- never delivers one customer's mail into another customer's mailbox.
+-- An account belongs to the customer of domain p_domain_id when it has
+-- an address on one of that customer's domains: the rule for list members
+-- (here) and group members (0011).
+CREATE OR REPLACE FUNCTION mailroute_account_of_customer(p_account_id INT, p_domain_id INT)
+RETURNS TINYINT(1) DETERMINISTIC READS SQL DATA
+RETURN EXISTS (SELECT 1 FROM amavisd_domain cd
+                 JOIN amavisd_localpartalias a ON a.email_account_id = p_account_id
+                 JOIN amavisd_domain d ON d.id = a.domain_id
+                WHERE cd.id = p_domain_id AND d.customer_id = cd.customer_id) ;;
+
+-- A member account belongs to the list's customer: a list never delivers
+-- one customer's mail into another customer's mailbox.
 CREATE OR REPLACE PROCEDURE mailroute_list_check_account(p_list_id INT, p_account_id INT)
 READS SQL DATA
 BEGIN
   DECLARE message VARCHAR(255);
 
-  IF NOT EXISTS (SELECT 1 FROM mailroute_list l
-                   JOIN amavisd_domain ld ON ld.id = l.domain_id
-                   JOIN amavisd_localpartalias a ON a.email_account_id = p_account_id
-                   JOIN amavisd_domain d ON d.id = a.domain_id
-                  WHERE l.id = p_list_id AND d.customer_id = ld.customer_id) THEN
+  IF NOT mailroute_account_of_customer(
+       p_account_id, (SELECT domain_id FROM mailroute_list WHERE id = p_list_id)) THEN
     SET message = CONCAT('mailroute: account ', p_account_id,
                          ' is not of the customer of list ', p_list_id);
     SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = message;

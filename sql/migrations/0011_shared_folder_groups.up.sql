@@ -74,12 +74,8 @@ READS SQL DATA
 BEGIN
   DECLARE message VARCHAR(255);
 
-  IF NOT EXISTS (SELECT 1 FROM mailroute_group g
-                   JOIN amavisd_domain gd ON gd.id = g.domain_id
-                   JOIN amavisd_localpartalias a ON a.email_account_id = p_account_id
-                   JOIN amavisd_domain d ON d.id = a.domain_id
-                  WHERE g.id = p_group_id
-                    AND (d.id = gd.id OR d.customer_id = gd.customer_id)) THEN
+  IF NOT mailroute_account_of_customer(
+       p_account_id, (SELECT domain_id FROM mailroute_group WHERE id = p_group_id)) THEN
     SET message = CONCAT('mailroute: account ', p_account_id,
                          ' is not of the customer of group ', p_group_id);
     SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = message;
