@@ -12,12 +12,18 @@ struct verify_cache_entry {
 	unsigned char digest[DIGEST_SIZE];
 	/* 0: empty */
 	time_t expires;
+	/* the cache's clock when last hit or stored: the set's least
+	   recently used way goes first */
+	uint64_t used;
 };
 
 struct mr_verify_cache {
 	unsigned char key[crypto_generichash_KEYBYTES];
-	unsigned int size;
+	unsigned int sets;
 	unsigned int ttl_secs;
+	uint64_t clock;
+	struct mr_verify_cache_stats stats;
+	/* sets * MR_VERIFY_CACHE_WAYS */
 	struct verify_cache_entry *entries;
 };
 
@@ -31,12 +37,13 @@ struct mr_verify_cache *mr_verify_cache_new(unsigned int size,
 	cache = calloc(1, sizeof(*cache));
 	if (cache == NULL)
 		return NULL;
-	cache->entries = calloc(size, sizeof(*cache->entries));
+	cache->sets = (size + MR_VERIFY_CACHE_WAYS - 1) / MR_VERIFY_CACHE_WAYS;
+	cache->entries = calloc((size_t)cache->sets * MR_VERIFY_CACHE_WAYS,
+				sizeof(*cache->entries));
 	if (cache->entries == NULL) {
 		free(cache);
 		return NULL;
 	}
-	cache->size = size;
 	cache->ttl_secs = ttl_secs;
 	randombytes_buf(cache->key, sizeof(cache->key));
 	return cache;
@@ -75,24 +82,50 @@ static void cache_digest(const struct mr_verify_cache *cache,
 	sodium_memzero(&state, sizeof(state));
 }
 
+/* The first way of the digest's set. */
 static struct verify_cache_entry *
-cache_slot(struct mr_verify_cache *cache,
-	   const unsigned char digest[DIGEST_SIZE])
+cache_set(const struct mr_verify_cache *cache,
+	  const unsigned char digest[DIGEST_SIZE])
 {
 	uint64_t index;
 
 	/* the digest is keyed and uniform: any 8 bytes index evenly */
 	memcpy(&index, digest, sizeof(index));
-	return &cache->entries[index % cache->size];
+	return &cache->entries[(index % cache->sets) * MR_VERIFY_CACHE_WAYS];
 }
 
-static bool cache_hit(struct mr_verify_cache *cache,
-		      const unsigned char digest[DIGEST_SIZE], time_t now)
+/* The live entry holding digest, or NULL. */
+static struct verify_cache_entry *
+cache_find(const struct mr_verify_cache *cache,
+	   const unsigned char digest[DIGEST_SIZE], time_t now)
 {
-	const struct verify_cache_entry *entry = cache_slot(cache, digest);
+	struct verify_cache_entry *set = cache_set(cache, digest);
 
-	return entry->expires > now &&
-		sodium_memcmp(entry->digest, digest, DIGEST_SIZE) == 0;
+	for (unsigned int i = 0; i < MR_VERIFY_CACHE_WAYS; i++) {
+		if (set[i].expires > now &&
+		    sodium_memcmp(set[i].digest, digest, DIGEST_SIZE) == 0)
+			return &set[i];
+	}
+	return NULL;
+}
+
+/* Where a new digest goes: an empty or expired way of its set, else the
+   least recently used one (an eviction). */
+static struct verify_cache_entry *
+cache_victim(struct mr_verify_cache *cache,
+	     const unsigned char digest[DIGEST_SIZE], time_t now)
+{
+	struct verify_cache_entry *set = cache_set(cache, digest);
+	struct verify_cache_entry *oldest = &set[0];
+
+	for (unsigned int i = 0; i < MR_VERIFY_CACHE_WAYS; i++) {
+		if (set[i].expires <= now)
+			return &set[i];
+		if (set[i].used < oldest->used)
+			oldest = &set[i];
+	}
+	cache->stats.evictions++;
+	return oldest;
 }
 
 bool mr_verify_cache_contains(struct mr_verify_cache *cache,
@@ -105,7 +138,7 @@ bool mr_verify_cache_contains(struct mr_verify_cache *cache,
 	if (cache == NULL)
 		return false;
 	cache_digest(cache, stored, password, digest);
-	hit = cache_hit(cache, digest, now);
+	hit = cache_find(cache, digest, now) != NULL;
 	sodium_memzero(digest, sizeof(digest));
 	return hit;
 }
@@ -117,6 +150,7 @@ mr_verify_cache_verify(struct mr_verify_cache *cache,
 		       const char **reason_r)
 {
 	unsigned char digest[DIGEST_SIZE];
+	struct verify_cache_entry *entry;
 	enum mr_password_result result;
 	time_t now;
 
@@ -124,20 +158,31 @@ mr_verify_cache_verify(struct mr_verify_cache *cache,
 		return mr_password_verify(limits, password, stored, reason_r);
 	now = time(NULL);
 	cache_digest(cache, stored, password, digest);
-	if (cache_hit(cache, digest, now)) {
+	if ((entry = cache_find(cache, digest, now)) != NULL) {
+		cache->stats.hits++;
+		entry->used = ++cache->clock;
 		*reason_r = NULL;
 		result = MR_PASSWORD_MATCH;
 	} else {
+		cache->stats.misses++;
 		result = mr_password_verify(limits, password, stored,
 					    reason_r);
 		if (result == MR_PASSWORD_MATCH) {
-			struct verify_cache_entry *entry =
-				cache_slot(cache, digest);
-
+			entry = cache_victim(cache, digest, now);
 			memcpy(entry->digest, digest, DIGEST_SIZE);
 			entry->expires = now + (time_t)cache->ttl_secs;
+			entry->used = ++cache->clock;
 		}
 	}
 	sodium_memzero(digest, sizeof(digest));
 	return result;
+}
+
+void mr_verify_cache_get_stats(const struct mr_verify_cache *cache,
+			       struct mr_verify_cache_stats *stats_r)
+{
+	if (cache == NULL)
+		memset(stats_r, 0, sizeof(*stats_r));
+	else
+		*stats_r = cache->stats;
 }

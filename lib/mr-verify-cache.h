@@ -16,9 +16,19 @@
    matches, and only matches are remembered, so a wrong password always
    costs a full verification. Admission (active, hosted) is not cached
    here: callers decide it on every request. Bounded: a fixed table of
-   `size` entries, a colliding entry replaces the older one. */
+   `size` entries (rounded up to whole sets), MR_VERIFY_CACHE_WAYS to a
+   set: a new entry takes an empty or expired way of its set, else the
+   way least recently used, so no live entry is evicted by an unrelated
+   one while its set has room. */
+
+#define MR_VERIFY_CACHE_WAYS 8
 
 struct mr_verify_cache;
+
+/* Counted since the cache was made: what an operator sizes it by. */
+struct mr_verify_cache_stats {
+	unsigned long long hits, misses, evictions;
+};
 
 /* NULL when size is 0 (the cache off) or on allocation failure. */
 struct mr_verify_cache *mr_verify_cache_new(unsigned int size,
@@ -31,6 +41,9 @@ mr_verify_cache_verify(struct mr_verify_cache *cache,
 		       const struct mr_hash_limits *limits,
 		       const char *password, const char *stored,
 		       const char **reason_r);
+
+void mr_verify_cache_get_stats(const struct mr_verify_cache *cache,
+			       struct mr_verify_cache_stats *stats_r);
 
 /* For tests: whether (stored, password) is remembered at time now. */
 bool mr_verify_cache_contains(struct mr_verify_cache *cache,

@@ -109,6 +109,31 @@ passdb_mailroute_accept(struct mailroute_passdb_module *module,
 	return PASSDB_RESULT_OK;
 }
 
+/* mailroute_password_verified: whether the verified-credential cache
+   answered, and its counters in this process (hits, misses, evictions),
+   for Dovecot's metrics: what verify_cache_size is sized by. */
+static void verify_cache_report(struct event *parent,
+				const struct mr_verify_cache *cache,
+				unsigned long long hits_before)
+{
+	struct mr_verify_cache_stats stats;
+	bool hit;
+
+	mr_verify_cache_get_stats(cache, &stats);
+	hit = stats.hits > hits_before;
+	e_debug(event_create_passthrough(parent)->
+		set_name("mailroute_password_verified")->
+		add_str("verify_cache", cache == NULL ? "off" :
+			hit ? "hit" : "miss")->
+		add_int("verify_cache_hits", (intmax_t)stats.hits)->
+		add_int("verify_cache_misses", (intmax_t)stats.misses)->
+		add_int("verify_cache_evictions", (intmax_t)stats.evictions)->
+		event(),
+		"password verified: verify cache %s (%llu hits, %llu misses, "
+		"%llu evictions)", cache == NULL ? "off" : hit ? "hit" : "miss",
+		stats.hits, stats.misses, stats.evictions);
+}
+
 /* The password is verified here, with this passdb's caps and
    verified-credential cache, not by Dovecot core through the scheme: the
    decision (mr_admission_after_verify) must tell a library failure from
@@ -124,6 +149,7 @@ passdb_mailroute_verify(struct mailroute_passdb_module *module,
 {
 	struct event *event = authdb_event(request);
 	struct mr_error error = { "" };
+	struct mr_verify_cache_stats before;
 	enum mr_password_result verified;
 	enum passdb_result result;
 	struct mr_match match;
@@ -132,10 +158,12 @@ passdb_mailroute_verify(struct mailroute_passdb_module *module,
 	result = passdb_mailroute_find(module, request, password, &match);
 	if (result != PASSDB_RESULT_OK)
 		return result;
+	mr_verify_cache_get_stats(module->verify_cache, &before);
 	verified = mr_verify_cache_verify(module->verify_cache,
 					  &module->backend->config->hash,
 					  password, match.account.password,
 					  &reason);
+	verify_cache_report(event, module->verify_cache, before.hits);
 	switch (mr_admission_after_verify(module->backend->config,
 					  &match.account, password, verified,
 					  reason, &error)) {

@@ -2,6 +2,7 @@
 #include "mr-password.h"
 #include "mr-verify-cache.h"
 
+#include <stdio.h>
 #include <time.h>
 
 #define PASSWORD "correct horse"
@@ -100,27 +101,70 @@ START_TEST(test_size_zero_is_off)
 }
 END_TEST
 
-START_TEST(test_bounded_by_size)
+/* One set (size 1 rounds up to MR_VERIFY_CACHE_WAYS): as many pairs as
+   it has ways all stay; one more evicts the least recently used, not
+   the one just hit; the counters say so. */
+START_TEST(test_set_keeps_what_is_used)
 {
+	enum { WAYS = MR_VERIFY_CACHE_WAYS };
 	struct mr_verify_cache *small = mr_verify_cache_new(1, 60);
+	static char hashes[WAYS + 1][MR_PASSWORD_MAKE_SIZE];
+	char passwords[WAYS + 1][16];
+	struct mr_verify_cache_stats stats;
 	const char *reason;
-	char other[MR_PASSWORD_MAKE_SIZE];
+	time_t now = time(NULL);
 
-	ck_assert_int_eq(mr_password_make_pbkdf2_sha256("other", ITERATIONS,
-							 other,
-							 sizeof(other)), 0);
+	ck_assert_ptr_nonnull(small);
+	for (unsigned int i = 0; i <= WAYS; i++) {
+		snprintf(passwords[i], sizeof(passwords[i]), "pw-%u", i);
+		ck_assert_int_eq(mr_password_make_pbkdf2_sha256(
+			passwords[i], ITERATIONS, hashes[i],
+			sizeof(hashes[i])), 0);
+	}
+	for (unsigned int i = 0; i < WAYS; i++) {
+		ck_assert_int_eq(mr_verify_cache_verify(small,
+			&unit_config->hash, passwords[i], hashes[i], &reason),
+			MR_PASSWORD_MATCH);
+	}
+	for (unsigned int i = 0; i < WAYS; i++)
+		ck_assert(mr_verify_cache_contains(small, hashes[i],
+						   passwords[i], now));
+	mr_verify_cache_get_stats(small, &stats);
+	ck_assert_uint_eq(stats.evictions, 0);
+
+	/* pair 0 used again: pair 1 is now the least recently used */
 	ck_assert_int_eq(mr_verify_cache_verify(small, &unit_config->hash,
-						PASSWORD, stored, &reason),
-			 MR_PASSWORD_MATCH);
+		passwords[0], hashes[0], &reason), MR_PASSWORD_MATCH);
 	ck_assert_int_eq(mr_verify_cache_verify(small, &unit_config->hash,
-						"other", other, &reason),
-			 MR_PASSWORD_MATCH);
-	/* one slot: the newer entry replaced the older */
-	ck_assert(mr_verify_cache_contains(small, other, "other", time(NULL)));
-	ck_assert(!mr_verify_cache_contains(small, stored, PASSWORD,
-					    time(NULL)));
+		passwords[WAYS], hashes[WAYS], &reason), MR_PASSWORD_MATCH);
+	ck_assert(mr_verify_cache_contains(small, hashes[0], passwords[0], now));
+	ck_assert(!mr_verify_cache_contains(small, hashes[1], passwords[1], now));
+	ck_assert(mr_verify_cache_contains(small, hashes[WAYS], passwords[WAYS],
+					   now));
+	mr_verify_cache_get_stats(small, &stats);
+	ck_assert_uint_eq(stats.hits, 1);
+	ck_assert_uint_eq(stats.misses, WAYS + 1);
+	ck_assert_uint_eq(stats.evictions, 1);
+
+	/* a wrong password is a miss and takes no way */
+	ck_assert_int_eq(mr_verify_cache_verify(small, &unit_config->hash,
+		"wrong", hashes[2], &reason), MR_PASSWORD_MISMATCH);
+	ck_assert(mr_verify_cache_contains(small, hashes[2], passwords[2], now));
+	mr_verify_cache_get_stats(small, &stats);
+	ck_assert_uint_eq(stats.misses, WAYS + 2);
+	ck_assert_uint_eq(stats.evictions, 1);
 	mr_verify_cache_free(&small);
 	ck_assert_ptr_null(small);
+}
+END_TEST
+
+/* The counters of no cache are zero. */
+START_TEST(test_no_cache_counts_nothing)
+{
+	struct mr_verify_cache_stats stats = { 1, 1, 1 };
+
+	mr_verify_cache_get_stats(NULL, &stats);
+	ck_assert_uint_eq(stats.hits + stats.misses + stats.evictions, 0);
 }
 END_TEST
 
@@ -135,7 +179,8 @@ Suite *verify_cache_suite(void)
 	tcase_add_test(tc, test_changed_hash_is_verified_again);
 	tcase_add_test(tc, test_entries_expire);
 	tcase_add_test(tc, test_size_zero_is_off);
-	tcase_add_test(tc, test_bounded_by_size);
+	tcase_add_test(tc, test_set_keeps_what_is_used);
+	tcase_add_test(tc, test_no_cache_counts_nothing);
 	suite_add_tcase(suite, tc);
 	return suite;
 }
