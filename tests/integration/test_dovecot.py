@@ -524,3 +524,14 @@ def test_module_requires_the_django_scheme_module(workdir, mariadb, migrated_db)
         assert status == 0, output
     finally:
         dovecot.stop()
+
+
+def test_password_verification_reports_the_verify_cache(host):
+    """Each password the module verifies ends with the event
+    mailroute_password_verified: whether the verified-credential cache
+    answered, and its counters, by which an operator sizes it."""
+    if host.mode != "module":
+        pytest.skip("the module's event")
+    assert imap_login(host, "john@example.com", pw("john@example.com"))[0]
+    assert host.logged(r"password verified: verify cache (hit|miss) "
+                       r"\(\d+ hits, \d+ misses, \d+ evictions\)")
