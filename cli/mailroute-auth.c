@@ -11,6 +11,7 @@
 #include "stalwart-lists.h"
 #include "mr-admission.h"
 #include "mr-config.h"
+#include "mr-file.h"
 #include "mr-db.h"
 #include "mr-options.h"
 #include "mr-password.h"

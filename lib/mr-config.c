@@ -1,4 +1,5 @@
 #include "mr-config.h"
+#include "mr-file.h"
 #include "mr-address.h"
 #include "mr-text.h"
 

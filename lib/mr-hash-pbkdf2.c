@@ -2,6 +2,7 @@
    <algorithm>$<iterations>$<salt>$<base64 of the derived key>. */
 
 #include "mr-hash-private.h"
+#include "mr-password.h"
 #include "mr-text.h"
 
 #include <openssl/evp.h>

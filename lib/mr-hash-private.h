@@ -4,7 +4,8 @@
 /* Shared by the per-family verifiers (mr-hash-*.c); not part of the core's
    public interface. */
 
-#include "mr-password.h"
+#include "mr-config.h"
+#include "mr-password-result.h"
 
 #include <stdbool.h>
 #include <stddef.h>

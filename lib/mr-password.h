@@ -2,6 +2,7 @@
 #define MR_PASSWORD_H
 
 #include "mr-config.h"
+#include "mr-password-result.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -12,20 +13,6 @@
    caps before any work. Comparison is constant-time; copies of the
    password and intermediate values are wiped. */
 
-enum mr_password_result {
-	MR_PASSWORD_MATCH,
-	MR_PASSWORD_MISMATCH,
-	/* never matches by design: unusable ("!..."), empty, unknown format,
-	   or a format this build cannot verify */
-	MR_PASSWORD_UNUSABLE,
-	/* a known format that does not parse: truncated or extra fields, bad
-	   number, bad encoding */
-	MR_PASSWORD_MALFORMED,
-	/* parameters above the configured caps: not computed */
-	MR_PASSWORD_TOO_COSTLY,
-	/* a library failure, e.g. out of memory */
-	MR_PASSWORD_ERROR,
-};
 
 /* Only MR_PASSWORD_MATCH admits. For every other result but MISMATCH,
    *reason_r says why (static text, never the hash). */

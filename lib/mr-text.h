@@ -1,11 +1,9 @@
 #ifndef MR_TEXT_H
 #define MR_TEXT_H
 
-#include "mr-error.h"
 
 #include <stdbool.h>
 #include <stddef.h>
-#include <sys/stat.h>
 
 /* Small text helpers shared by the parsers. */
 
@@ -40,11 +38,5 @@ bool mr_parse_ulong_n(const char *text, size_t len, unsigned long min,
 size_t mr_utf8_char_len(const char *text);
 /* Well-formed UTF-8 of 1-3 byte characters; *chars_r counts characters. */
 bool mr_utf8_valid(const char *text, size_t *chars_r);
-
-/* Reads a whole file of at most max_size bytes into a NUL-terminated
-   buffer the caller frees; st_r (may be NULL) gets the open file's
-   status. */
-int mr_read_small_file(const char *path, size_t max_size, char **text_r,
-		       struct stat *st_r, struct mr_error *error);
 
 #endif
