@@ -908,8 +908,8 @@ static bool is_help_option(const char *arg)
 }
 
 /* "help COMMAND" and "COMMAND --help" print that command's usage on
-   stdout and exit 0, before any configuration is read; 1 when there is
-   no such command. */
+   stdout and exit 0, before any configuration is read; a name that is no
+   command is a usage error. */
 static int command_help(const char *name)
 {
 	const struct command *command = command_find(name);

@@ -58,12 +58,12 @@ static int quota_row(void *context, unsigned int count,
 	    __builtin_add_overflow(totals->bytes, used_bytes, &totals->bytes) ||
 	    __builtin_add_overflow(totals->messages, messages,
 				   &totals->messages)) {
+		/* mr_error_set() escapes what it is given */
 		mr_error_set(error, "malformed quota row for %s@%s: bytes %s, "
-			     "messages %s, quota %s MB",
-			     output_text(values[1]), output_text(values[2]),
-			     bytes != NULL ? output_text(bytes) : "NULL",
-			     values[5] != NULL ? output_text(values[5]) : "NULL",
-			     quota_mb != NULL ? output_text(quota_mb) : "NULL");
+			     "messages %s, quota %s MB", values[1], values[2],
+			     bytes != NULL ? bytes : "NULL",
+			     values[5] != NULL ? values[5] : "NULL",
+			     quota_mb != NULL ? quota_mb : "NULL");
 		return -1;
 	}
 	if (quota_mb == NULL)

@@ -81,13 +81,12 @@ static bool is_domain_name(const char *name, size_t len)
 	return label > 0;
 }
 
-/* One acl_groups element: <name>@<domain>, the name as mailroute_group's
-   CHECK allows it ([a-z0-9][a-z0-9._-]*, at most 64), the domain a DNS
-   name. Dovecot splits acl_groups at ',' (and 2.4
-   unescapes '\\' and '"'): checking each element, none of them can
-   pass. */
 #define GROUP_NAME_FIRST "abcdefghijklmnopqrstuvwxyz0123456789"
 
+/* One acl_groups element: <name>@<domain>, the name as mailroute_group's
+   CHECK allows it ([a-z0-9][a-z0-9._-]*, at most 64), the domain a DNS
+   name. Dovecot splits acl_groups at ',' (and 2.4 unescapes '\\' and
+   '"'): checking each element, none of them can pass. */
 static bool is_acl_group(const char *group, size_t len)
 {
 	const char *at = memchr(group, '@', len);
@@ -100,8 +99,9 @@ static bool is_acl_group(const char *group, size_t len)
 	return is_domain_name(at + 1, len - name_len - 1);
 }
 
-/* The account's groups arrive ','-joined, their count checked (lib/mr-db.c):
-   each one must be a name Dovecot takes as written. */
+/* The account's groups arrive ','-joined, their count checked
+   (mr_account_groups_decode()): each one must be a name Dovecot takes as
+   written. */
 static bool refuse_unsafe_groups(const struct mr_account *account,
 				 struct mr_error *error)
 {

@@ -36,6 +36,7 @@
 #endif
 
 #define TENANT_FIELD "mailroute_tenant="
+#define HOME_FIELD "home="
 
 const char *mailroute_tenant_plugin_version = DOVECOT_ABI_VERSION;
 
@@ -57,12 +58,12 @@ static ARRAY(struct mail_user *) logged_in_users;
 /* the owner namespace whose unusable flag acl must not see */
 static struct mail_namespace *unusable_ns_hidden;
 
-/* The value of mailroute_tenant in userdb fields, NULL without one. */
-static const char *fields_tenant(const char *const *fields)
+/* The value of the userdb field prefix ("name="), NULL without one. */
+static const char *fields_value(const char *const *fields, const char *prefix)
 {
 	for (; fields != NULL && *fields != NULL; fields++) {
-		if (strncmp(*fields, TENANT_FIELD, strlen(TENANT_FIELD)) == 0)
-			return *fields + strlen(TENANT_FIELD);
+		if (strncmp(*fields, prefix, strlen(prefix)) == 0)
+			return *fields + strlen(prefix);
 	}
 	return NULL;
 }
@@ -110,26 +111,22 @@ static void logged_in_user_add(struct mail_user *user)
 	array_push_back(&logged_in_users, &user);
 }
 
-/* The owner's tenant from its own userdb reply: 1 found (*tenant_r NULL
-   when the reply has none), 0 unknown user, -1 lookup failed. */
-static int owner_tenant(struct mail_user *owner, pool_t pool,
-			const char **tenant_r)
+/* The owner's userdb reply, as mail_user_get_home() would ask for it: 1
+   found, 0 unknown user, -1 lookup failed. */
+static int owner_lookup(struct mail_user *owner, pool_t pool,
+			const char *const **fields_r)
 {
 	struct auth_user_info info;
-	const char *username, *const *fields;
-	int ret;
+	const char *username;
 
-	*tenant_r = NULL;
+	*fields_r = NULL;
 	if (mail_user_auth_master_conn == NULL)
 		return -1;
 	i_zero(&info);
 	USER_INFO_SERVICE(&info, owner);
-	ret = auth_master_user_lookup(mail_user_auth_master_conn,
-				      owner->username, &info, pool,
-				      &username, &fields);
-	if (ret > 0)
-		*tenant_r = fields_tenant(fields);
-	return ret;
+	return auth_master_user_lookup(mail_user_auth_master_conn,
+				       owner->username, &info, pool,
+				       &username, fields_r);
 }
 
 /* As mail_user_get_home() leaves a user the userdb does not know. */
@@ -140,15 +137,19 @@ static void owner_make_nonexistent(struct mail_user *owner)
 	owner->nonexistent = TRUE;
 }
 
+/* Looks the owner up once: another customer's, unknown or unanswered,
+   it is nonexistent; else its home is set from the same reply, so that
+   Dovecot does not look it up a second time. */
 static void owner_check(struct mail_user *owner, struct mail_user *user)
 {
-	const char *user_tenant = fields_tenant(user->userdb_fields);
-	const char *tenant;
+	const char *user_tenant = fields_value(user->userdb_fields, TENANT_FIELD);
+	const char *tenant, *home, *const *fields;
 	pool_t pool;
 	int ret;
 
 	pool = pool_alloconly_create("mailroute tenant lookup", 1024);
-	ret = owner_tenant(owner, pool, &tenant);
+	ret = owner_lookup(owner, pool, &fields);
+	tenant = fields_value(fields, TENANT_FIELD);
 	if (ret < 0) {
 		/* closed, not open: the folders are missing until the
 		   userdb answers again */
@@ -165,6 +166,10 @@ static void owner_check(struct mail_user *owner, struct mail_user *user)
 			user_tenant == NULL ? "none" : user_tenant,
 			tenant == NULL ? "none" : tenant);
 		owner_make_nonexistent(owner);
+	} else if (ret == 0) {
+		owner_make_nonexistent(owner);
+	} else if ((home = fields_value(fields, HOME_FIELD)) != NULL) {
+		mail_user_set_home(owner, home);
 	}
 	pool_unref(&pool);
 }
