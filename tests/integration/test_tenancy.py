@@ -204,3 +204,51 @@ def test_shared_folder_of_another_customer_reaches_nothing(dovecot, cross_grants
         assert conn.noop()[0] == "OK"
     finally:
         conn.logout()
+
+
+def test_moving_a_domain_to_another_customer_closes_its_shares(dovecot, tenants):
+    """A sequence on a user grant: carol (customer 3) reads the folder
+    dave of her customer shared with her; dave's domain moves to customer
+    2, and after the auth cache flush (the operator's step) carol reads
+    nothing of his; moved back, she reads it again."""
+    q = tenants
+    password = django_hashers().make_password(fixture_password("dave@initech-b.example"),
+                                              hasher="pbkdf2_sha256")
+    q("INSERT INTO amavisd_domain (id, name, uuid, policy_id, customer_id) VALUES "
+      "(931, 'initech-b.example', 'd0000000000000000000000000000931', 930, 3)")
+    q("INSERT INTO amavisd_domainalias (id, domain_id, name) VALUES "
+      "(932, 931, 'initech-b.example')")
+    q("INSERT INTO auth_user (id, username, password, is_active) "
+      "VALUES (931, 'dave@initech-b.example', %s, 1)", (password,))
+    q("INSERT INTO amavisd_emailaccount (id, uuid, user_id, localpart, policy_id) VALUES "
+      "(931, 'a0000000000000000000000000000931', 931, 'dave', 931)")
+    q("INSERT INTO amavisd_localpartalias (id, email_account_id, localpart, domain_id) "
+      "VALUES (9931, 931, 'dave', 931)")
+    carol, mailbox = CUSTOMERS[3][0], '"shared/dave@initech-b.example/Plans"'
+
+    def carol_selects():
+        assert dovecot.doveadm("auth", "cache", "flush").returncode == 0
+        conn = session(dovecot, carol)
+        try:
+            return conn.select(mailbox, readonly=True)[0]
+        finally:
+            conn.logout()
+
+    try:
+        conn = session(dovecot, "dave@initech-b.example")
+        try:
+            conn.create("Plans")
+            assert conn.setacl("Plans", carol, "lrs")[0] == "OK"
+        finally:
+            conn.logout()
+        assert carol_selects() == "OK"
+        q("UPDATE amavisd_domain SET customer_id = 2 WHERE id = 931")
+        assert carol_selects() == "NO"
+        q("UPDATE amavisd_domain SET customer_id = 3 WHERE id = 931")
+        assert carol_selects() == "OK"
+    finally:
+        q("DELETE FROM amavisd_localpartalias WHERE id = 9931")
+        q("DELETE FROM amavisd_emailaccount WHERE id = 931")
+        q("DELETE FROM auth_user WHERE id = 931")
+        q("DELETE FROM amavisd_domainalias WHERE domain_id = 931")
+        q("DELETE FROM amavisd_domain WHERE id = 931")
