@@ -122,7 +122,7 @@ static int cached_verify(const void *context)
 	const char *reason;
 
 	return mr_verify_cache_verify(c->cache, &c->limits, c->password,
-				      c->stored, &reason) == MR_PASSWORD_MATCH;
+				      c->stored, NULL, &reason) == MR_PASSWORD_MATCH;
 }
 
 /* The unknown-user path against a wrong password on a hash of the

@@ -312,6 +312,21 @@ static int set_db_host_state_file(struct mr_config_parser *parser,
 				  key, value);
 }
 
+/* Empty: a table per process (mr_verify_cache_new). */
+static int set_verify_cache_file(struct mr_config_parser *parser,
+				 const char *key, const char *value)
+{
+	if (value[0] == '\0') {
+		free(parser->config->verify_cache_file);
+		parser->config->verify_cache_file = NULL;
+		return 0;
+	}
+	if (value[0] != '/')
+		return parse_error(parser, key, "must be an absolute path or empty");
+	return set_string_or_fail(parser, &parser->config->verify_cache_file,
+				  key, value);
+}
+
 static int set_db_tls_ca(struct mr_config_parser *parser, const char *key,
 			 const char *value)
 {
@@ -488,6 +503,7 @@ static const struct mr_config_key config_keys_template[] = {
 		 false, 1, 100000000),
 	UINT_KEY("verify_cache_size", verify_cache_size, true, 0, 10000000),
 	UINT_KEY("verify_cache_ttl", verify_cache_ttl, true, 1, 86400),
+	STRING_KEY("verify_cache_file", set_verify_cache_file),
 };
 
 #define CONFIG_KEY_COUNT \
@@ -523,6 +539,8 @@ struct mr_config *mr_config_new_defaults(void)
 	    replace_string(&config->index_root, "/data/mailindices") < 0 ||
 	    replace_string(&config->recipient_delimiter, "+-") < 0 ||
 	    replace_string(&config->continuity_acl_group, "continuity") < 0 ||
+	    replace_string(&config->verify_cache_file,
+			   "/run/mailroute-auth/verify-cache") < 0 ||
 	    set_continuity_mailboxes(&parser, "continuity_mailboxes",
 				     default_continuity_mailboxes) < 0) {
 		mr_config_free(&config);
@@ -668,6 +686,7 @@ void mr_config_free(struct mr_config **_config)
 	free(config->db_user);
 	free(config->db_tls_ca);
 	free(config->db_host_state_file);
+	free(config->verify_cache_file);
 	free(config->mail_root);
 	free(config->index_root);
 	free(config->recipient_delimiter);

@@ -69,10 +69,12 @@ struct mr_config {
 	char *continuity_acl_group;
 
 	struct mr_hash_limits hash;
-	/* verified-credential cache (mr-verify-cache.h): entries per
-	   process, 0 = off; seconds an entry is trusted */
+	/* verified-credential cache (mr-verify-cache.h): entries, 0 = off;
+	   seconds an entry is trusted; the file every process of a host
+	   maps it from (NULL: one table per process) */
 	unsigned int verify_cache_size;
 	unsigned int verify_cache_ttl;
+	char *verify_cache_file;
 };
 
 /* The path built in with ./configure --with-config-file, for callers that

@@ -15,5 +15,9 @@ void mailroute_django_deinit(void);
    (built-in defaults until a mailroute passdb sets those of its
    configuration file). */
 void mailroute_django_configure(const struct mr_config *config);
+/* The process's verified-credential cache, shared by the DJANGO scheme
+   and the mailroute passdb (and, through verify_cache_file, by every auth
+   process of the host). NULL when off. */
+struct mr_verify_cache *mailroute_django_verify_cache(void);
 
 #endif

@@ -45,9 +45,6 @@
 struct mailroute_passdb_module {
 	struct passdb_module module;
 	struct mailroute_backend *backend;
-	/* this passdb's own, with its file's caps: verifications in this
-	   worker process */
-	struct mr_verify_cache *verify_cache;
 };
 
 static struct mailroute_passdb_module *
@@ -110,17 +107,15 @@ passdb_mailroute_accept(struct mailroute_passdb_module *module,
 }
 
 /* mailroute_password_verified: whether the verified-credential cache
-   answered, and its counters in this process (hits, misses, evictions),
-   for Dovecot's metrics: what verify_cache_size is sized by. */
+   answered, and its table's counters (hits, misses, evictions: of every
+   process sharing verify_cache_file), for Dovecot's metrics: what
+   verify_cache_size is sized by. */
 static void verify_cache_report(struct event *parent,
-				const struct mr_verify_cache *cache,
-				unsigned long long hits_before)
+				const struct mr_verify_cache *cache, bool hit)
 {
 	struct mr_verify_cache_stats stats;
-	bool hit;
 
 	mr_verify_cache_get_stats(cache, &stats);
-	hit = stats.hits > hits_before;
 	e_debug(event_create_passthrough(parent)->
 		set_name("mailroute_password_verified")->
 		add_str("verify_cache", cache == NULL ? "off" :
@@ -148,22 +143,21 @@ passdb_mailroute_verify(struct mailroute_passdb_module *module,
 			struct auth_request *request, const char *password)
 {
 	struct event *event = authdb_event(request);
+	struct mr_verify_cache *cache = mailroute_django_verify_cache();
 	struct mr_error error = { "" };
-	struct mr_verify_cache_stats before;
 	enum mr_password_result verified;
 	enum passdb_result result;
 	struct mr_match match;
 	const char *reason;
+	bool cached;
 
 	result = passdb_mailroute_find(module, request, password, &match);
 	if (result != PASSDB_RESULT_OK)
 		return result;
-	mr_verify_cache_get_stats(module->verify_cache, &before);
-	verified = mr_verify_cache_verify(module->verify_cache,
-					  &module->backend->config->hash,
+	verified = mr_verify_cache_verify(cache, &module->backend->config->hash,
 					  password, match.account.password,
-					  &reason);
-	verify_cache_report(event, module->verify_cache, before.hits);
+					  &cached, &reason);
+	verify_cache_report(event, cache, cached);
 	switch (mr_admission_after_verify(module->backend->config,
 					  &match.account, password, verified,
 					  reason, &error)) {
@@ -276,15 +270,12 @@ mailroute_passdb_create(pool_t pool, const char *config_path)
 
 	module = p_new(pool, struct mailroute_passdb_module, 1);
 	module->backend = mailroute_backend_get("passdb", config_path);
-	module->verify_cache =
-		mr_verify_cache_new(module->backend->config->verify_cache_size,
-				    module->backend->config->verify_cache_ttl);
-	if (module->verify_cache == NULL &&
-	    module->backend->config->verify_cache_size > 0)
-		i_fatal("passdb mailroute: out of memory for verify_cache_size");
 	/* The DJANGO scheme lives in lib20_mailroute_django.so, loaded at
 	   auth start-up (authdb_mailroute_dependencies): Dovecot verifies
-	   auth cache hits with it, so it gets this file's cost caps. */
+	   auth cache hits with it, so it gets this file's cost caps, and
+	   opens this file's verified-credential cache, which this passdb
+	   verifies through too. Preinit runs as root: the host's shared
+	   table is opened before privileges are dropped. */
 	mailroute_django_configure(module->backend->config);
 	/* 2.4 sets these two from passdb_use_worker and
 	   passdb_default_password_scheme after preinit (defaults: yes,
@@ -303,7 +294,6 @@ static void mailroute_passdb_deinit(struct passdb_module *_module)
 	struct mailroute_passdb_module *module =
 		(struct mailroute_passdb_module *)_module;
 
-	mr_verify_cache_free(&module->verify_cache);
 	mailroute_backend_unref(&module->backend);
 }
 

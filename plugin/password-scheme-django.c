@@ -17,10 +17,36 @@
 static struct mr_hash_limits django_limits;
 /* set by a mailroute passdb's configuration file, not the defaults */
 static bool django_configured;
-/* per process: the auth process verifies cache hits of Dovecot's auth
-   cache unless auth_cache_verify_password_with_worker, each worker the
-   rest */
+/* the auth process verifies cache hits of Dovecot's auth cache unless
+   auth_cache_verify_password_with_worker, each worker the rest; a
+   configuration's verify_cache_file makes it one table for all of them */
 static struct mr_verify_cache *django_verify_cache;
+
+/* The configuration's table: the host's shared one, or, when that cannot
+   be opened (a process not started as its owner), this process's own. */
+static struct mr_verify_cache *
+django_verify_cache_open(const struct mr_config *config)
+{
+	struct mr_verify_cache *cache = NULL;
+	struct mr_error error;
+
+	if (config->verify_cache_file != NULL) {
+		cache = mr_verify_cache_open(config->verify_cache_file,
+					     config->verify_cache_size,
+					     config->verify_cache_ttl, &error);
+		if (cache == NULL && error.message[0] != '\0') {
+			i_error("DJANGO scheme: verify_cache_file: %s; "
+				"this process keeps a cache of its own",
+				error.message);
+		}
+	}
+	if (cache == NULL)
+		cache = mr_verify_cache_new(config->verify_cache_size,
+					    config->verify_cache_ttl);
+	if (cache == NULL && config->verify_cache_size > 0)
+		i_fatal("DJANGO scheme: out of memory for verify_cache_size");
+	return cache;
+}
 
 void mailroute_django_configure(const struct mr_config *config)
 {
@@ -35,10 +61,12 @@ void mailroute_django_configure(const struct mr_config *config)
 	django_configured = TRUE;
 	django_limits = config->hash;
 	mr_verify_cache_free(&django_verify_cache);
-	django_verify_cache = mr_verify_cache_new(config->verify_cache_size,
-						  config->verify_cache_ttl);
-	if (django_verify_cache == NULL && config->verify_cache_size > 0)
-		i_fatal("DJANGO scheme: out of memory for verify_cache_size");
+	django_verify_cache = django_verify_cache_open(config);
+}
+
+struct mr_verify_cache *mailroute_django_verify_cache(void)
+{
+	return django_verify_cache;
 }
 
 static int
@@ -54,7 +82,7 @@ django_verify(const char *plaintext,
 
 	memcpy(stored, raw_password, size);
 	result = mr_verify_cache_verify(django_verify_cache, &django_limits,
-					plaintext, stored, &reason);
+					plaintext, stored, NULL, &reason);
 	sodium_memzero(stored, size);
 	switch (result) {
 	case MR_PASSWORD_MATCH:
@@ -109,6 +137,10 @@ void mailroute_django_init(struct module *module ATTR_UNUSED)
 
 	if (defaults == NULL || mr_password_init() < 0)
 		i_fatal("DJANGO scheme: initialisation failed");
+	/* doveadm pw loads this module too, as any user: the host's table
+	   comes with a mailroute passdb's configuration only */
+	free(defaults->verify_cache_file);
+	defaults->verify_cache_file = NULL;
 	mailroute_django_configure(defaults);
 	django_configured = FALSE;
 	mr_config_free(&defaults);

@@ -118,6 +118,9 @@ def write_config(path, server, db, **extra):
         "db_read_timeout": "5",
         # what this Django makes (Debian 12: 260000, Debian 13: 600000)
         "dummy_pbkdf2_iterations": str(django_pbkdf2_iterations()),
+        # the host's shared table, one per configuration here: Dovecots of
+        # other tests must not answer this one's logins
+        "verify_cache_file": path + ".verify-cache",
     }
     lines.update(extra)
     with open(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as f:
