@@ -38,6 +38,25 @@ from mrtest.paths import BUILD_DIR, CHECKPASSWORD, SOURCE_DIR  # noqa: E402
 RESULTS_DIR = os.path.join(SOURCE_DIR, "bench", "results")
 # Django 5.x's default cost: what a real login pays without a cache
 REAL_ITERATIONS = 1_000_000
+# the low-cost rows: a hash of its own per account, cheap enough that
+# thousands are made in seconds, costly enough to be counted
+LOW_ITERATIONS = 1000
+
+
+def build_pbkdf2_counter(work):
+    """bench/pbkdf2-count.c as a preload library, and the file it counts
+    into (open to the auth processes, whatever user they run as)."""
+    library = os.path.join(work, "pbkdf2-count.so")
+    subprocess.run(["cc", "-O2", "-shared", "-fPIC", "-o", library,
+                    os.path.join(SOURCE_DIR, "bench", "pbkdf2-count.c"), "-ldl"], check=True)
+    counter = os.path.join(work, "pbkdf2-count")
+    open(counter, "w").close()
+    os.chmod(counter, 0o666)
+    return library, counter
+
+
+def pbkdf2_count(counter):
+    return os.path.getsize(counter)
 
 
 class AuthSocket:
@@ -181,6 +200,39 @@ def rss_growth(dovecot, users, clients, requests):
     return before, worker_rss_kib(dovecot)
 
 
+def drive_once(make_client, users, clients):
+    """Each user once, the users spread over `clients` connections: (per
+    second, p50 ms, p99 ms, failures), as drive()."""
+    latencies, failures = [], [0]
+    lock = threading.Lock()
+
+    def worker(share):
+        conn, call = make_client()
+        mine, failed = [], 0
+        try:
+            for user in share:
+                start = time.perf_counter()
+                failed += 0 if call(user) else 1
+                mine.append(time.perf_counter() - start)
+        finally:
+            conn.close()
+        with lock:
+            latencies.extend(mine)
+            failures[0] += failed
+
+    threads = [threading.Thread(target=worker, args=(users[i::clients],))
+               for i in range(clients)]
+    begin = time.monotonic()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    elapsed = time.monotonic() - begin
+    latencies.sort()
+    p99 = latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))]
+    return len(latencies) / elapsed, statistics.median(latencies) * 1000, p99 * 1000, failures[0]
+
+
 def drive_count(make_client, users, clients, requests):
     """`requests` requests spread over `clients` connections."""
     def worker(seed):
@@ -239,13 +291,21 @@ def contender_auth(name, root, server, db, config):
     return checkpassword_auth(CHECKPASSWORD, config)
 
 
-def start_dovecot(root, name, server, db, config, cache):
+def start_dovecot(root, name, server, db, config, cache, counter):
+    """Dovecot's default worker settings (auth_worker_max_count, idle_kill)
+    are left as they are: what production runs."""
+    library, count_file = counter
+    # the host's verified-credential table starts empty for each contender
+    if os.path.exists(config + ".verify-cache"):
+        os.unlink(config + ".verify-cache")
     auth = contender_auth(name, root, server, db, config)
     # the shipped includes turn the auth cache on; a later setting wins
     auth += "\nauth_cache_size = %s\nauth_debug = no\nauth_verbose = no\n" % (
         "10M" if cache else "0")
+    auth += "import_environment = TZ CORE_OUTOFMEM CORE_ERROR LD_PRELOAD MR_PBKDF2_COUNT\n"
     dovecot = Dovecot(os.path.join(root, "%s-%s" % (name, "cache" if cache else "nocache")),
                       auth)
+    dovecot.environment = {"LD_PRELOAD": library, "MR_PBKDF2_COUNT": count_file}
     dovecot.start()
     return dovecot
 
@@ -260,11 +320,20 @@ def real_cost_hash(account):
     return "pbkdf2_sha256$%d$%s$%s" % (REAL_ITERATIONS, salt, base64.b64encode(digest).decode())
 
 
-def set_real_cost(server, db, accounts):
-    """Gives each account in `accounts` its own real-cost hash (computed on
-    every core: 0.2 s each)."""
+def low_cost_hash(account):
+    """As real_cost_hash, at LOW_ITERATIONS: the cache's capacity under
+    test, not the hash."""
+    salt = "low%d" % account
+    digest = hashlib.pbkdf2_hmac("sha256", scale.PLAIN_PASSWORD.encode(), salt.encode(),
+                                 LOW_ITERATIONS)
+    return "pbkdf2_sha256$%d$%s$%s" % (LOW_ITERATIONS, salt, base64.b64encode(digest).decode())
+
+
+def set_own_hashes(server, db, accounts, make_hash):
+    """Gives each account in `accounts` its own hash (computed on every
+    core: 0.2 s each at the real cost)."""
     with multiprocessing.Pool() as pool:
-        hashes = pool.map(real_cost_hash, accounts)
+        hashes = pool.map(make_hash, accounts)
     conn = server.connect(db)
     try:
         cur = conn.cursor()
@@ -281,6 +350,7 @@ def run(args):
     server = MariaDB(os.path.join(work, "mariadb"), buffer_pool=args.buffer_pool)
     server.start()
     rows = []
+    counter = build_pbkdf2_counter(work)
     try:
         for accounts in args.sizes:
             db = "bench_%d" % accounts
@@ -300,11 +370,13 @@ def run(args):
                      for kind in ("canonical", "alias", "detail")]
             logins = [scale.addresses(n)["canonical"] for n in sample]
             for cost in args.costs:
-                if cost == "real":
-                    # scale accounts n have user_id n; each logs in with its own hash
-                    real_sample = sample[:args.real_cost_accounts]
-                    set_real_cost(server, db, real_sample)
-                    logins = [scale.addresses(n)["canonical"] for n in real_sample]
+                # scale accounts n have user_id n; each logs in with a hash of
+                # its own, so no cache serves one account from another's entry
+                own = sample[:args.real_cost_accounts if cost == "real"
+                             else args.low_cost_accounts]
+                set_own_hashes(server, db, own,
+                               real_cost_hash if cost == "real" else low_cost_hash)
+                logins = [scale.addresses(n)["canonical"] for n in own]
                 if "ceiling" in args.contenders and "userdb" in args.tests \
                         and cost == args.costs[0]:
                     rate, p50, p99, failed = ceiling(config, accounts, args.clients,
@@ -312,7 +384,7 @@ def run(args):
                     row = dict(accounts=accounts, contender="ceiling", test="userdb",
                                hash_cost=cost, cache="-", clients=args.clients,
                                per_second=round(rate, 1), p50_ms=p50, p99_ms=p99,
-                               failed=failed)
+                               failed=failed, pbkdf2="-", pbkdf2_per_account="-")
                     rows.append(row)
                     print("\t".join(str(v) for v in row.values()), flush=True)
                 for cache in args.cache:
@@ -322,7 +394,8 @@ def run(args):
                             continue
                         root = os.path.join(work, "%s-%s" % (db, cost))
                         os.makedirs(root, exist_ok=True)
-                        dovecot = start_dovecot(root, name, server, db, config, cache)
+                        dovecot = start_dovecot(root, name, server, db, config, cache,
+                                                counter)
                         try:
                             tests = [("login", lambda: login_client(dovecot,
                                                                     scale.PLAIN_PASSWORD),
@@ -339,7 +412,7 @@ def run(args):
                                            p50_ms=round(first * 1000, 1),
                                            p99_ms=round(total * 1000, 1),
                                            failed=0 if status == 0 and names == accounts
-                                           else 1)
+                                           else 1, pbkdf2="-", pbkdf2_per_account="-")
                                 rows.append(row)
                                 print("\t".join(str(v) for v in row.values()), flush=True)
                             tests = [t for t in tests if t[0] in args.tests and
@@ -351,19 +424,35 @@ def run(args):
                                 row = dict(accounts=accounts, contender=name, test="rss",
                                            hash_cost="-", cache="off", clients=args.clients,
                                            per_second=args.rss_requests, p50_ms=before,
-                                           p99_ms=after, failed=0)
+                                           p99_ms=after, failed=0, pbkdf2="-",
+                                           pbkdf2_per_account="-")
                                 rows.append(row)
                                 print("\t".join(str(v) for v in row.values()), flush=True)
                             for kind, make_client, names in tests:
-                                rate, p50, p99, failed = drive(make_client, names, args.clients,
-                                                               args.seconds)
-                                row = dict(accounts=accounts, contender=name, test=kind,
-                                           hash_cost=cost, cache="on" if cache else "off",
-                                           clients=args.clients, per_second=round(rate, 1),
-                                           p50_ms=round(p50, 2), p99_ms=round(p99, 2),
-                                           failed=failed)
-                                rows.append(row)
-                                print("\t".join(str(v) for v in row.values()), flush=True)
+                                phases = [(kind, None)]
+                                if kind == "login":
+                                    # every account once (the key derivation
+                                    # bounds it), then the timed repeat logins
+                                    phases = [("login-first", len(names)), ("login", None)]
+                                for phase, once in phases:
+                                    before = pbkdf2_count(counter[1])
+                                    if once:
+                                        rate, p50, p99, failed = drive_once(
+                                            make_client, names, args.clients)
+                                    else:
+                                        rate, p50, p99, failed = drive(
+                                            make_client, names, args.clients, args.seconds)
+                                    derived = pbkdf2_count(counter[1]) - before
+                                    row = dict(accounts=accounts, contender=name, test=phase,
+                                               hash_cost=cost, cache="on" if cache else "off",
+                                               clients=args.clients, per_second=round(rate, 1),
+                                               p50_ms=round(p50, 2), p99_ms=round(p99, 2),
+                                               failed=failed,
+                                               pbkdf2=derived if kind == "login" else "-",
+                                               pbkdf2_per_account=round(derived / len(names), 3)
+                                               if kind == "login" else "-")
+                                    rows.append(row)
+                                    print("\t".join(str(v) for v in row.values()), flush=True)
                         finally:
                             dovecot.stop()
             server.query("DROP DATABASE %s" % db)
@@ -426,8 +515,10 @@ def main():
                         "--rss-requests more lookups (p99_ms)")
     parser.add_argument("--rss-requests", type=int, default=100_000)
     parser.add_argument("--clients", type=int, default=8)
-    parser.add_argument("--real-cost-accounts", type=int, default=64,
+    parser.add_argument("--real-cost-accounts", type=int, default=200,
                         help="accounts given their own 1,000,000-iteration hash")
+    parser.add_argument("--low-cost-accounts", type=int, default=5000,
+                        help="accounts given their own %d-iteration hash" % LOW_ITERATIONS)
     parser.add_argument("--verify-cache", default="on", choices=("on", "off"),
                         help="the module's verified-credential cache (verify_cache_size)")
     parser.add_argument("--seconds", type=float, default=10)
@@ -449,7 +540,8 @@ def main():
     args.verify_cache = args.verify_cache == "on"
     args.costs = args.costs.split(",")
     args.cache = [c == "on" for c in args.cache.split(",")]
-    print("# accounts\tcontender\ttest\thash\tcache\tclients\tper_second\tp50_ms\tp99_ms\tfailed")
+    print("# accounts\tcontender\ttest\thash\tcache\tclients\tper_second\tp50_ms\tp99_ms\tfailed"
+          "\tpbkdf2\tpbkdf2_per_account")
     rows = run(args)
     path = write_csv(rows, args.results)
     if not args.no_plot:

@@ -44,6 +44,9 @@ class Dovecot:
         self.lmtp_port = free_port()
         self.auth_config = auth_config
         self.vmail = ensure_vmail_user()
+        # more for the master's environment (a benchmark's preload), which
+        # the configuration's import_environment passes on
+        self.environment = {}
 
     def log(self):
         with open(self.log_path, errors="replace") as f:
@@ -71,7 +74,7 @@ class Dovecot:
     def start(self, timeout=30):
         self.write_config()
         subprocess.run(["dovecot", "-c", self.config_path], check=True,
-                       env=dict(os.environ, **sanitizer_environment()))
+                       env=dict(os.environ, **sanitizer_environment(), **self.environment))
         deadline = time.time() + timeout
         while time.time() < deadline:
             try:
