@@ -106,23 +106,21 @@ def login_client(dovecot, password):
     return conn, login
 
 
-def drive(make_client, users, clients, seconds):
-    """Runs `clients` threads for `seconds`; returns (requests/s, p50 ms,
-    p99 ms, failures)."""
+def timed_clients(make_client, clients, users_of):
+    """`clients` threads, each on its own connection, calling it for every
+    user users_of(i) yields; returns (requests/s, p50 ms, p99 ms,
+    failures)."""
     latencies, failures = [], [0]
     lock = threading.Lock()
-    deadline = time.monotonic() + seconds
 
-    def worker(seed):
-        rng = random.Random(seed)
+    def worker(i):
         conn, call = make_client()
         mine, failed = [], 0
         try:
-            while time.monotonic() < deadline:
+            for user in users_of(i):
                 start = time.perf_counter()
-                ok = call(rng.choice(users))
+                failed += 0 if call(user) else 1
                 mine.append(time.perf_counter() - start)
-                failed += 0 if ok else 1
         finally:
             conn.close()
         with lock:
@@ -141,6 +139,22 @@ def drive(make_client, users, clients, seconds):
         return 0.0, 0.0, 0.0, failures[0]
     p99 = latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))]
     return len(latencies) / elapsed, statistics.median(latencies) * 1000, p99 * 1000, failures[0]
+
+
+def drive(make_client, users, clients, seconds):
+    """Random users for `seconds`, as timed_clients()."""
+    deadline = time.monotonic() + seconds
+
+    def random_users(seed):
+        rng = random.Random(seed)
+        while time.monotonic() < deadline:
+            yield rng.choice(users)
+    return timed_clients(make_client, clients, random_users)
+
+
+def drive_once(make_client, users, clients):
+    """Each user once, spread over the clients, as timed_clients()."""
+    return timed_clients(make_client, clients, lambda i: users[i::clients])
 
 
 def list_users(dovecot):
@@ -198,39 +212,6 @@ def rss_growth(dovecot, users, clients, requests):
         raise RuntimeError("no auth-worker process found")
     drive_count(lambda: userdb_client(dovecot), users, clients, requests)
     return before, worker_rss_kib(dovecot)
-
-
-def drive_once(make_client, users, clients):
-    """Each user once, the users spread over `clients` connections: (per
-    second, p50 ms, p99 ms, failures), as drive()."""
-    latencies, failures = [], [0]
-    lock = threading.Lock()
-
-    def worker(share):
-        conn, call = make_client()
-        mine, failed = [], 0
-        try:
-            for user in share:
-                start = time.perf_counter()
-                failed += 0 if call(user) else 1
-                mine.append(time.perf_counter() - start)
-        finally:
-            conn.close()
-        with lock:
-            latencies.extend(mine)
-            failures[0] += failed
-
-    threads = [threading.Thread(target=worker, args=(users[i::clients],))
-               for i in range(clients)]
-    begin = time.monotonic()
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    elapsed = time.monotonic() - begin
-    latencies.sort()
-    p99 = latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))]
-    return len(latencies) / elapsed, statistics.median(latencies) * 1000, p99 * 1000, failures[0]
 
 
 def drive_count(make_client, users, clients, requests):
