@@ -21,17 +21,32 @@
 /* userdb fields are settings overrides: mail_driver, mail_path, ... */
 #  define mailroute_dovecot_fields_make mr_dovecot24_fields_make
 
-/* preinit(pool, event, module_r, error_r); the configuration file comes
-   from the mailroute_config_file setting of the passdb/userdb */
-#  define MAILROUTE_PREINIT(name, module_type, create) \
+/* preinit(pool, event, [params,] module_r, error_r); the configuration
+   file comes from the mailroute_config_file setting of the passdb/userdb.
+   2.4.3 added the parameters: without use_cache (the db's use_cache = no,
+   or no auth cache) the module offers no cache key, as Dovecot's own
+   drivers do from then on (passdb_set_cache_key()). */
+#  if DOVECOT_PREREQ(2, 4, 3)
+#    define MAILROUTE_PREINIT_PARAMS(kind) \
+	const struct kind##_parameters *params,
+#    define MAILROUTE_PREINIT_USE_CACHE(module) \
+	if (!params->use_cache) \
+		(module)->default_cache_key = NULL;
+#  else
+#    define MAILROUTE_PREINIT_PARAMS(kind)
+#    define MAILROUTE_PREINIT_USE_CACHE(module)
+#  endif
+#  define MAILROUTE_PREINIT(name, kind, create) \
 static int name(pool_t pool, struct event *event, \
-		struct module_type **module_r, const char **error_r) \
+		MAILROUTE_PREINIT_PARAMS(kind) \
+		struct kind##_module **module_r, const char **error_r) \
 { \
 	const char *path; \
 \
 	if (mailroute_settings_config_file(event, &path, error_r) < 0) \
 		return -1; \
 	*module_r = create(pool, path); \
+	MAILROUTE_PREINIT_USE_CACHE(*module_r) \
 	return 0; \
 }
 #else
@@ -43,8 +58,8 @@ static int name(pool_t pool, struct event *event, \
 
 /* preinit(pool, args): args is the configuration file (empty: the
    built-in default) */
-#  define MAILROUTE_PREINIT(name, module_type, create) \
-static struct module_type *name(pool_t pool, const char *args) \
+#  define MAILROUTE_PREINIT(name, kind, create) \
+static struct kind##_module *name(pool_t pool, const char *args) \
 { \
 	return create(pool, args); \
 }

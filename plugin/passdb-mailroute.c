@@ -286,7 +286,7 @@ mailroute_passdb_create(pool_t pool, const char *config_path)
 	return &module->module;
 }
 
-MAILROUTE_PREINIT(mailroute_passdb_preinit, passdb_module,
+MAILROUTE_PREINIT(mailroute_passdb_preinit, passdb,
 		  mailroute_passdb_create)
 
 static void mailroute_passdb_deinit(struct passdb_module *_module)

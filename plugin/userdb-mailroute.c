@@ -196,7 +196,7 @@ mailroute_userdb_create(pool_t pool, const char *config_path)
 	return &module->module;
 }
 
-MAILROUTE_PREINIT(mailroute_userdb_preinit, userdb_module,
+MAILROUTE_PREINIT(mailroute_userdb_preinit, userdb,
 		  mailroute_userdb_create)
 
 static void mailroute_userdb_deinit(struct userdb_module *_module)

@@ -416,6 +416,9 @@ def install_auth_modules():
         if not os.path.exists(built):
             raise RuntimeError("build first: %s missing" % built)
         target = os.path.join(directory, name)
+        # a Dovecot built from source has no settings/ until a module is
+        # installed there (make install makes it)
+        os.makedirs(directory, exist_ok=True)
         shutil.copyfile(built, target + ".new")
         os.chmod(target + ".new", 0o644)
         os.replace(target + ".new", target)
