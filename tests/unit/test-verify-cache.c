@@ -219,9 +219,14 @@ static bool verified_cached_in_child(const char *password)
 		const char *reason;
 		bool cached;
 
-		if (mr_verify_cache_verify(table, &unit_config->hash, password,
-					   stored, &cached, &reason) !=
-		    MR_PASSWORD_MATCH)
+		enum mr_password_result result =
+			mr_verify_cache_verify(table, &unit_config->hash,
+					       password, stored, &cached,
+					       &reason);
+
+		/* freed: valgrind's leak check ends the child too */
+		mr_verify_cache_free(&table);
+		if (result != MR_PASSWORD_MATCH)
 			_exit(2);
 		_exit(cached ? 0 : 1);
 	}
