@@ -1,0 +1,156 @@
+#!/usr/bin/python3
+"""MariaDB's own CPU per address lookup, for the module's lookup statement
+and the same statement without its per-row subqueries (the groups of
+migration 0011 and the tenant of issue 24), in one run on one database:
+what the groups cost (issue 25, item 3), apart from the client and the
+network.
+
+The statement is the one the programs prepare, taken from MariaDB's
+general log while `mailroute-auth lookup` runs; each variant is prepared
+on the server (PREPARE / EXECUTE) and executed for the same random
+canonical, alias and `+detail` addresses of the scale data
+(tests/lib/mrtest/scale.py). CPU and busy time come from MariaDB's user
+statistics (userstat); they include one SET and the EXECUTE per lookup,
+the same for every variant. Handler reads per lookup from the session's
+status.
+
+    bench/lookup_cost.py [--accounts 1000000] [--lookups 20000] [--rounds 3]
+"""
+import argparse
+import csv
+import os
+import random
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "tests", "lib"))
+
+from mrtest import fixtures, scale  # noqa: E402
+from mrtest.mariadb import MariaDB  # noqa: E402
+from mrtest.paths import ADMIN_CLI, SOURCE_DIR  # noqa: E402
+
+RESULTS_DIR = os.path.join(SOURCE_DIR, "bench", "results")
+GROUPS = re.compile(r"\(SELECT CONCAT\(COUNT\(\*\).*?member_account_id = account_id\)")
+TENANT = re.compile(r"\(SELECT CAST\(d\.customer_id AS CHAR\).*?d\.id = domain_id\)")
+SLOTS = 8
+
+
+def module_statement(server, db, config, work):
+    """The lookup statement as mailroute-auth prepares it."""
+    log = os.path.join(work, "general.log")
+    server.query("SET GLOBAL general_log_file = %s", (log,))
+    server.query("SET GLOBAL general_log = 1")
+    subprocess.run([ADMIN_CLI, "-c", config, "lookup", scale.addresses(1)["canonical"]],
+                   capture_output=True, check=False)
+    server.query("SET GLOBAL general_log = 0")
+    with open(log) as f:
+        for line in f:
+            if "Prepare\t" in line and "login_localpart IN" in line:
+                return line.split("Prepare\t", 1)[1].strip()
+    raise RuntimeError("the lookup statement is not in the general log")
+
+
+def candidates(localpart):
+    """The localparts the module asks for (SPEC 3: exact, then cut at the
+    first '+'), every slot filled."""
+    names = [localpart]
+    if "+" in localpart:
+        names.append(localpart.split("+", 1)[0])
+    return names + [names[0]] * (SLOTS - len(names))
+
+
+def handler_reads(cur):
+    cur.execute("SHOW SESSION STATUS LIKE 'Handler_read%'")
+    return sum(int(value) for _, value in cur.fetchall())
+
+
+def cpu_and_busy(cur):
+    cur.execute("SELECT CPU_TIME, BUSY_TIME FROM information_schema.USER_STATISTICS"
+                " WHERE USER = SUBSTRING_INDEX(CURRENT_USER(), '@', 1)")
+    cpu, busy = cur.fetchone()
+    return float(cpu), float(busy)
+
+
+def measure(cur, statement, addresses):
+    """(CPU us, busy us, handler reads) per lookup."""
+    cur.execute("PREPARE lookup FROM %s", (statement,))
+    using = ", ".join(["@c%d" % i for i in range(SLOTS)] + ["@d"]
+                      + ["@c%d" % i for i in range(SLOTS)] + ["@d"])
+    reads_before = handler_reads(cur)
+    cpu_before, busy_before = cpu_and_busy(cur)
+    for address in addresses:
+        localpart, domain = address.rsplit("@", 1)
+        names = candidates(localpart)
+        cur.execute("SET " + ", ".join("@c%d = %%s" % i for i in range(SLOTS)) + ", @d = %s",
+                    names + [domain])
+        cur.execute("EXECUTE lookup USING " + using)
+        cur.fetchall()
+    cpu, busy = cpu_and_busy(cur)
+    reads = handler_reads(cur) - reads_before
+    cur.execute("DEALLOCATE PREPARE lookup")
+    n = len(addresses)
+    return (cpu - cpu_before) / n * 1e6, (busy - busy_before) / n * 1e6, reads / n
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--accounts", type=int, default=1_000_000)
+    parser.add_argument("--lookups", type=int, default=20_000)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--results", default=RESULTS_DIR)
+    args = parser.parse_args()
+    work = tempfile.mkdtemp(prefix="mailroute-lookup-cost-")
+    os.chmod(work, 0o755)
+    server = MariaDB(os.path.join(work, "mariadb"), buffer_pool="2G")
+    server.start()
+    rows = []
+    try:
+        started = time.monotonic()
+        scale.load(server, "cost", args.accounts)
+        print("# %d accounts loaded in %.0f s" % (args.accounts, time.monotonic() - started),
+              flush=True)
+        config = fixtures.write_config(os.path.join(work, "mailroute-auth.conf"), server, "cost")
+        statement = module_statement(server, "cost", config, work)
+        variants = {
+            "module": statement,
+            "no groups": GROUPS.sub("NULL", statement),
+            "no groups, no tenant": TENANT.sub("''", GROUPS.sub("NULL", statement)),
+        }
+        assert len(set(variants.values())) == 3, "a subquery was not found in the statement"
+        rng = random.Random(args.accounts)
+        addresses = [scale.addresses(rng.randrange(1, args.accounts + 1))[kind]
+                     for _ in range(args.lookups // 3)
+                     for kind in ("canonical", "alias", "detail")]
+        server.query("SET GLOBAL userstat = 1")
+        conn = server.connect("cost")
+        cur = conn.cursor()
+        print("# round\tvariant\tcpu_us\tbusy_us\thandler_reads")
+        for round_no in range(1, args.rounds + 1):
+            for name, text in variants.items():
+                cpu, busy, reads = measure(cur, text, addresses)
+                row = dict(accounts=args.accounts, round=round_no, variant=name,
+                           cpu_us=round(cpu, 1), busy_us=round(busy, 1),
+                           handler_reads=round(reads, 2))
+                rows.append(row)
+                print("%d\t%s\t%.1f\t%.1f\t%.2f" % (round_no, name, cpu, busy, reads),
+                      flush=True)
+        conn.close()
+    finally:
+        server.stop()
+        shutil.rmtree(work, ignore_errors=True)
+    os.makedirs(args.results, exist_ok=True)
+    path = os.path.join(args.results, "lookup-cost-%s.csv" % time.strftime("%Y%m%d-%H%M%S"))
+    with open(path, "w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    print("# wrote " + path)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
