@@ -183,23 +183,12 @@ def ceiling(config, accounts, clients, seconds):
 
 def worker_rss_kib(dovecot):
     """Summed VmRSS of this Dovecot's auth-worker processes."""
-    with open(os.path.join(dovecot.base_dir, "master.pid")) as f:
-        master = f.read().strip()
     total = 0
-    for pid in os.listdir("/proc"):
-        if not pid.isdigit():
-            continue
+    for pid in dovecot.auth_worker_pids():
         try:
-            with open("/proc/%s/stat" % pid) as f:
-                parent = f.read().rsplit(")", 1)[1].split()[1]
-            with open("/proc/%s/cmdline" % pid, "rb") as f:
-                cmdline = f.read()
-            # the auth-worker service runs "auth -w"
-            if parent != master or b"auth -w" not in cmdline.replace(b"\0", b" "):
-                continue
-            with open("/proc/%s/status" % pid) as f:
+            with open("/proc/%d/status" % pid) as f:
                 total += next(int(line.split()[1]) for line in f if line.startswith("VmRSS:"))
-        except (OSError, StopIteration, IndexError):
+        except (OSError, StopIteration):
             continue
     return total
 

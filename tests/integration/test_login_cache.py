@@ -44,34 +44,16 @@ def restore_john(mariadb, migrated_db):
     change(password=saved[0], is_active=saved[1])
 
 
-def auth_workers(host):
-    """Pids of this Dovecot's auth-worker processes ("auth -w")."""
-    with open(os.path.join(host.dovecot.base_dir, "master.pid")) as f:
-        master = f.read().strip()
-    pids = []
-    for pid in filter(str.isdigit, os.listdir("/proc")):
-        try:
-            with open("/proc/%s/stat" % pid) as f:
-                parent = f.read().rsplit(")", 1)[1].split()[1]
-            with open("/proc/%s/cmdline" % pid, "rb") as f:
-                cmdline = f.read().replace(b"\0", b" ")
-        except OSError:
-            continue
-        if parent == master and b"auth -w" in cmdline:
-            pids.append(int(pid))
-    return pids
-
-
 def end_auth_workers(host):
     """What idle_kill does to an idle worker, to all of them now: the
     next login goes to a worker started after it."""
-    pids = auth_workers(host)
+    pids = host.dovecot.auth_worker_pids()
     for pid in pids:
         os.kill(pid, signal.SIGTERM)
     deadline = time.time() + 10
-    while time.time() < deadline and set(pids) & set(auth_workers(host)):
+    while time.time() < deadline and set(pids) & set(host.dovecot.auth_worker_pids()):
         time.sleep(0.1)
-    assert not set(pids) & set(auth_workers(host)), "auth workers did not end"
+    assert not set(pids) & set(host.dovecot.auth_worker_pids()), "auth workers did not end"
     return pids
 
 

@@ -91,6 +91,24 @@ class Dovecot:
         while time.time() < deadline and os.path.exists(os.path.join(self.base_dir, "master.pid")):
             time.sleep(0.2)
 
+    def auth_worker_pids(self):
+        """Pids of this Dovecot's auth-worker processes: the master's
+        children running "auth -w"."""
+        with open(os.path.join(self.base_dir, "master.pid")) as f:
+            master = f.read().strip()
+        pids = []
+        for pid in filter(str.isdigit, os.listdir("/proc")):
+            try:
+                with open("/proc/%s/stat" % pid) as f:
+                    parent = f.read().rsplit(")", 1)[1].split()[1]
+                with open("/proc/%s/cmdline" % pid, "rb") as f:
+                    cmdline = f.read().replace(b"\0", b" ")
+            except (OSError, IndexError):
+                continue
+            if parent == master and b"auth -w" in cmdline:
+                pids.append(int(pid))
+        return pids
+
     def mailbox_messages(self, user, box):
         """Message count of one mailbox (doveadm mailbox status)."""
         out = self.doveadm("mailbox", "status", "-u", user, "messages", box)
