@@ -13,23 +13,18 @@ BuildRequires and Requires that --nodeps skips here."""
 import os
 import re
 import shutil
-import subprocess
 
 import pytest
 
 from mrtest import fixtures
 from mrtest.dovecot import Dovecot, dovecot_version
 
-from test_packages import RPM_DOVECOT_EVR, rpm_query, rpms  # noqa: F401 (a fixture)
+from test_packages import RPM_DOVECOT_EVR, rpm_query, rpms, run  # noqa: F401 (a fixture)
 
 pw = fixtures.fixture_password
 # AlmaLinux 9's dovecot package carries epoch 1
 DOVECOT_EPOCH = 1
 INSTALLED_CONFIG = "/etc/dovecot/mailroute-auth.conf"
-
-
-def run(*args, **kwargs):
-    return subprocess.run(args, capture_output=True, text=True, **kwargs)
 
 
 def dovecot_from_source():
