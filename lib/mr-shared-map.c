@@ -92,7 +92,7 @@ static void *map_existing(const char *path, size_t size,
 	region = (size_t)st.st_size == size ? map_fd(fd, size) : NULL;
 	close(fd);
 	if (region != NULL &&
-	    format->matches(region, size, format->context))
+	    format->matches(region, format->context))
 		return region;
 	if (region != NULL)
 		munmap(region, size);
@@ -126,7 +126,7 @@ static void *map_new(const char *path, size_t size,
 		mr_error_set(error, "sizing %s failed: %s", tmp, strerror(errno));
 		goto failed;
 	}
-	format->initialise(region, size, format->context);
+	format->initialise(region, format->context);
 	if (replace ? rename(tmp, path) < 0 : link(tmp, path) < 0) {
 		*lost_race_r = !replace && errno == EEXIST;
 		mr_error_set(error, "creating %s failed: %s", path,

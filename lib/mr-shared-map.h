@@ -14,9 +14,9 @@
 
 struct mr_shared_map_format {
 	/* whether an existing file of the right size holds this format */
-	bool (*matches)(const void *region, size_t size, const void *context);
+	bool (*matches)(const void *region, const void *context);
 	/* fills a new, zeroed file before any other process can see it */
-	void (*initialise)(void *region, size_t size, const void *context);
+	void (*initialise)(void *region, const void *context);
 	const void *context;
 };
 

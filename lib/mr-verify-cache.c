@@ -58,12 +58,10 @@ static size_t region_size(uint64_t sets)
 }
 
 /* context: the number of sets */
-static void table_initialise(void *region, size_t size,
-			     const void *context)
+static void table_initialise(void *region, const void *context)
 {
 	struct verify_cache_header *header = region;
 
-	(void)size;
 
 	memcpy(header->magic, TABLE_MAGIC, sizeof(TABLE_MAGIC));
 	header->sets = *(const uint64_t *)context;
@@ -71,12 +69,10 @@ static void table_initialise(void *region, size_t size,
 	randombytes_buf(header->key, sizeof(header->key));
 }
 
-static bool table_matches(const void *region, size_t size,
-			  const void *context)
+static bool table_matches(const void *region, const void *context)
 {
 	const struct verify_cache_header *header = region;
 
-	(void)size;
 
 	return memcmp(header->magic, TABLE_MAGIC, sizeof(TABLE_MAGIC)) == 0 &&
 		header->sets == *(const uint64_t *)context &&
@@ -107,7 +103,7 @@ struct mr_verify_cache *mr_verify_cache_new(unsigned int size,
 
 	if (size == 0 || (region = calloc(1, region_size(sets))) == NULL)
 		return NULL;
-	table_initialise(region, region_size(sets), &sets);
+	table_initialise(region, &sets);
 	if ((cache = cache_wrap(region, sets, false, ttl_secs)) == NULL)
 		free(region);
 	return cache;

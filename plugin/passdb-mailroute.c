@@ -113,20 +113,20 @@ passdb_mailroute_accept(struct mailroute_passdb_module *module,
 static void verify_cache_report(struct event *parent,
 				const struct mr_verify_cache *cache, bool hit)
 {
+	const char *answer = cache == NULL ? "off" : hit ? "hit" : "miss";
 	struct mr_verify_cache_stats stats;
 
 	mr_verify_cache_get_stats(cache, &stats);
 	e_debug(event_create_passthrough(parent)->
 		set_name("mailroute_password_verified")->
-		add_str("verify_cache", cache == NULL ? "off" :
-			hit ? "hit" : "miss")->
+		add_str("verify_cache", answer)->
 		add_int("verify_cache_hits", (intmax_t)stats.hits)->
 		add_int("verify_cache_misses", (intmax_t)stats.misses)->
 		add_int("verify_cache_evictions", (intmax_t)stats.evictions)->
 		event(),
 		"password verified: verify cache %s (%llu hits, %llu misses, "
-		"%llu evictions)", cache == NULL ? "off" : hit ? "hit" : "miss",
-		stats.hits, stats.misses, stats.evictions);
+		"%llu evictions)", answer, stats.hits, stats.misses,
+		stats.evictions);
 }
 
 /* The password is verified here, with this passdb's caps and
