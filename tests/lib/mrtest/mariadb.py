@@ -103,7 +103,11 @@ class MariaDB:
         deadline = time.time() + timeout
         while time.time() < deadline:
             if self.process.poll() is not None:
-                raise RuntimeError("mariadbd exited; see " + self.log_path)
+                # the tail in the message: the work directory, and the
+                # log with it, is usually gone when the report is read
+                with open(self.log_path, errors="replace") as f:
+                    tail = f.read()[-2000:]
+                raise RuntimeError("mariadbd exited; %s ends:\n%s" % (self.log_path, tail))
             try:
                 self.connect().close()
                 return
