@@ -1,18 +1,19 @@
 #!/usr/bin/python3
-"""MariaDB's own CPU per address lookup, for the module's lookup statement
-and the same statement without its per-row subqueries (the groups of
-migration 0011 and the tenant of issue 24), in one run on one database:
-what the groups cost (issue 25, item 3), apart from the client and the
-network.
+"""MariaDB's own CPU per address lookup: the module's lookup as it runs
+now (groups read by a statement of their own, only for an account marked
+in mailroute_grouped_account, migration 0014), the statement before
+migration 0011 (no groups, no tenant) and the statement of 0011 to 0013
+(every row's groups and tenant by subqueries), in one run on one
+database, apart from the client and the network (issue 25, item 3).
 
 The statement is the one the programs prepare, taken from MariaDB's
-general log while `mailroute-auth lookup` runs; each variant is prepared
-on the server (PREPARE / EXECUTE) and executed for the same random
-canonical, alias and `+detail` addresses of the scale data
-(tests/lib/mrtest/scale.py). CPU and busy time come from MariaDB's user
-statistics (userstat); they include one SET and the EXECUTE per lookup,
-the same for every variant. Handler reads per lookup from the session's
-status.
+general log while `mailroute-auth lookup` runs; the others are made from
+it. Each is prepared on the server (PREPARE / EXECUTE) and executed for
+the same random canonical, alias and `+detail` addresses of the scale
+data (tests/lib/mrtest/scale.py: every tenth account is in a group). CPU
+and busy time come from MariaDB's user statistics (userstat); they
+include one SET and the EXECUTE per lookup, the same for every variant.
+Handler reads per lookup from the session's status.
 
     bench/lookup_cost.py [--accounts 1000000] [--lookups 20000] [--rounds 3]
 """
@@ -34,8 +35,15 @@ from mrtest.mariadb import MariaDB  # noqa: E402
 from mrtest.paths import ADMIN_CLI, SOURCE_DIR  # noqa: E402
 
 RESULTS_DIR = os.path.join(SOURCE_DIR, "bench", "results")
-GROUPS = re.compile(r"\(SELECT CONCAT\(COUNT\(\*\).*?member_account_id = account_id\)")
-TENANT = re.compile(r"\(SELECT CAST\(d\.customer_id AS CHAR\).*?d\.id = domain_id\)")
+GROUPED = "grouped_account_id IS NOT NULL AS grouped"
+GROUPED_JOIN = " LEFT JOIN mailroute_grouped_account ON grouped_account_id = account_id"
+TENANT = "CAST(customer_id AS CHAR) AS tenant"
+# migrations 0011 to 0013: every row's groups and tenant by subqueries
+SUBQUERY_GROUPS = ("(SELECT CONCAT(COUNT(*), ':', GROUP_CONCAT(acl_group ORDER BY acl_group"
+                   " SEPARATOR ',')) FROM mailroute_account_group"
+                   " WHERE member_account_id = account_id) AS acl_groups")
+SUBQUERY_TENANT = ("(SELECT CAST(d.customer_id AS CHAR) FROM amavisd_domain d"
+                   " WHERE d.id = domain_id) AS tenant")
 SLOTS = 8
 
 
@@ -75,34 +83,28 @@ def cpu_and_busy(cur):
     return float(cpu), float(busy)
 
 
-# the groups as plain joins, without the view's customer check (an EXISTS
-# over the member's addresses): what that check costs, not a query to ship
-GROUPS_WITHOUT_CUSTOMER_CHECK = (
-    "(SELECT CONCAT(COUNT(*), ':', GROUP_CONCAT(CONCAT(g.name, '@', gd.name)"
-    " ORDER BY g.name, gd.name SEPARATOR ',')) FROM mailroute_group_member m"
-    " JOIN mailroute_group g ON g.id = m.group_id"
-    " JOIN amavisd_domain gd ON gd.id = g.domain_id WHERE m.account_id = l.account_id)")
+def replaced(statement, changes):
+    """statement with each (old, new) replaced, every old present."""
+    for old, new in changes:
+        assert old in statement, "the lookup statement changed: %r" % old
+        statement = statement.replace(old, new)
+    return statement
 
 
-def aliased(statement):
-    """Each UNION branch's view named l, so that a subquery can name its
-    row's account_id."""
-    text = re.sub(r" FROM (mailroute_login_\w+) WHERE ", r" FROM \1 l WHERE ", statement)
-    assert text.count(" l WHERE ") == 2, "the statement's branches changed"
-    return text
-
-
-# the groups of the matched account alone, as a statement of its own
-GROUPS_OF_ACCOUNT = ("SELECT CONCAT(COUNT(*), ':', GROUP_CONCAT(acl_group ORDER BY acl_group"
-                     " SEPARATOR ',')) FROM mailroute_account_group"
-                     " WHERE member_account_id = ?")
+# the groups of the chosen account, as the module reads them
+ACCOUNT_GROUPS = ("SELECT CONCAT(COUNT(*), ':', GROUP_CONCAT(acl_group ORDER BY acl_group"
+                  " SEPARATOR ',')) FROM mailroute_account_group"
+                  " WHERE member_account_id = ?")
+# where the lookup statement has the account id and the grouped mark
+ACCOUNT_ID_COLUMN, GROUPED_COLUMN = 3, 14
 
 
 def measure(cur, statement, addresses, then_groups=False):
-    """(CPU us, busy us, handler reads) per lookup; then_groups: each
-    found account's groups read by GROUPS_OF_ACCOUNT after it."""
+    """(CPU us, busy us, handler reads) per lookup; then_groups: the
+    found account's groups read by ACCOUNT_GROUPS after it when it is
+    marked grouped, as the module does."""
     cur.execute("PREPARE lookup FROM %s", (statement,))
-    cur.execute("PREPARE groups_of FROM %s", (GROUPS_OF_ACCOUNT,))
+    cur.execute("PREPARE groups_of FROM %s", (ACCOUNT_GROUPS,))
     using = ", ".join(["@c%d" % i for i in range(SLOTS)] + ["@d"]
                       + ["@c%d" % i for i in range(SLOTS)] + ["@d"])
     reads_before = handler_reads(cur)
@@ -114,9 +116,8 @@ def measure(cur, statement, addresses, then_groups=False):
                     names + [domain])
         cur.execute("EXECUTE lookup USING " + using)
         found = cur.fetchall()
-        if then_groups and found:
-            # account_id is the statement's fourth column
-            cur.execute("SET @a = %s", (found[0][3],))
+        if then_groups and found and found[0][GROUPED_COLUMN]:
+            cur.execute("SET @a = %s", (found[0][ACCOUNT_ID_COLUMN],))
             cur.execute("EXECUTE groups_of USING @a")
             cur.fetchall()
     cpu, busy = cpu_and_busy(cur)
@@ -148,15 +149,14 @@ def main():
         statement = module_statement(server, "cost", config, work)
         # (statement, then the found account's groups by a statement of their own)
         variants = {
-            "module": (statement, False),
-            "no groups": (GROUPS.sub("NULL", statement), False),
-            "no groups, no tenant": (TENANT.sub("''", GROUPS.sub("NULL", statement)), False),
-            "no groups, then groups of the account": (GROUPS.sub("NULL", statement), True),
-            "groups without the customer check": (
-                GROUPS.sub(lambda _: GROUPS_WITHOUT_CUSTOMER_CHECK, aliased(statement)), False),
+            "module": (statement, True),
+            "before 0011 (no groups, no tenant)": (replaced(statement, [
+                (GROUPED, "NULL AS acl_groups"), (GROUPED_JOIN, ""),
+                (TENANT, "'' AS tenant")]), False),
+            "0011 to 0013 (groups, tenant by subqueries)": (replaced(statement, [
+                (GROUPED, SUBQUERY_GROUPS), (GROUPED_JOIN, ""),
+                (TENANT, SUBQUERY_TENANT)]), False),
         }
-        assert len(set(text for text, _ in variants.values())) == 4, \
-            "a subquery was not found in the statement"
         rng = random.Random(args.accounts)
         addresses = [scale.addresses(rng.randrange(1, args.accounts + 1))[kind]
                      for _ in range(args.lookups // 3)

@@ -42,6 +42,7 @@ enum statement_id {
 	STMT_ITERATE_USERS,
 	STMT_ITERATE_ALL_USERS,
 	STMT_SCHEMA_VERSION,
+	STMT_ACCOUNT_GROUPS,
 	STMT_COUNT
 };
 
@@ -77,7 +78,7 @@ enum account_column_id {
 	COL_ACCOUNT_ID, COL_USER_ID, COL_DOMAIN_ID,
 	COL_LOCALPART, COL_DOMAIN, COL_PASSWORD,
 	COL_IS_ACTIVE, COL_HOSTED, COL_CONTINUITY,
-	COL_STORAGE_DAYS, COL_QUOTA_MB, COL_GROUPS, COL_TENANT,
+	COL_STORAGE_DAYS, COL_QUOTA_MB, COL_GROUPED, COL_TENANT,
 	COL_COUNT
 };
 
@@ -93,6 +94,7 @@ struct account_row {
 	unsigned long long account_id, user_id, domain_id;
 	unsigned long long is_active, hosted, continuity;
 	unsigned long long storage_days, quota_mb;
+	unsigned long long grouped;
 	struct mr_account account;
 };
 
@@ -116,9 +118,11 @@ struct account_column {
 	bool nullable;
 };
 
+#define NUMBER_COLUMN_AS(name, expression, field, nullable) \
+	{ name, expression, COLUMN_NUMBER, \
+	  offsetof(struct account_row, field), 0, nullable }
 #define NUMBER_COLUMN(name, field, nullable) \
-	{ name, NULL, COLUMN_NUMBER, offsetof(struct account_row, field), 0, \
-	  nullable }
+	NUMBER_COLUMN_AS(name, NULL, field, nullable)
 #define STRING_COLUMN_AS(name, expression, field, nullable) \
 	{ name, expression, COLUMN_STRING, \
 	  offsetof(struct account_row, field), \
@@ -126,21 +130,29 @@ struct account_column {
 #define STRING_COLUMN(name, field, nullable) \
 	STRING_COLUMN_AS(name, NULL, field, nullable)
 
-/* An account's groups, one index probe on mailroute_group_member per row
-   read; the view's column is member_account_id, so account_id here is
-   the outer row's. "<count>:<name>,<name>...", NULL for none: the count
-   tells a ',' inside a hostile domain name from the separator (a domain
-   "x.example,continuity" would otherwise add the continuity group). */
-#define GROUPS_EXPRESSION \
-	"(SELECT CONCAT(COUNT(*), ':', " \
-	"GROUP_CONCAT(acl_group ORDER BY acl_group SEPARATOR ',')) " \
-	"FROM mailroute_account_group WHERE member_account_id = account_id)"
+/* Whether the account is in a shared-folder group (migration 0014): one
+   primary-key probe of mailroute_grouped_account, joined as GROUPED_JOIN
+   (its column name is its own, so nothing needs qualifying). The groups
+   are then read by STMT_ACCOUNT_GROUPS for the account chosen alone:
+   read in the lookup, for every row and every account, they cost a
+   quarter of its server time (bench/README.md). */
+#define GROUPED_EXPRESSION "grouped_account_id IS NOT NULL"
+#define GROUPED_JOIN \
+	" LEFT JOIN mailroute_grouped_account" \
+	" ON grouped_account_id = account_id"
 
-/* The account's tenant: its canonical domain's customer id, one primary
-   key probe per row read. */
-#define TENANT_EXPRESSION \
-	"(SELECT CAST(d.customer_id AS CHAR) " \
-	"FROM amavisd_domain d WHERE d.id = domain_id)"
+/* The account's tenant: its canonical domain's customer, a column of the
+   login views since migration 0014 (read from the domain they join). */
+#define TENANT_EXPRESSION "CAST(customer_id AS CHAR)"
+
+/* An account's groups, "<count>:<name>,<name>...", NULL for none: the
+   count tells a ',' inside a hostile domain name from the separator (a
+   domain "x.example,continuity" would otherwise add the continuity
+   group). */
+static const char account_groups_query[] =
+	"SELECT CONCAT(COUNT(*), ':', "
+	"GROUP_CONCAT(acl_group ORDER BY acl_group SEPARATOR ',')) "
+	"FROM mailroute_account_group WHERE member_account_id = ?";
 
 static const struct account_column account_columns[COL_COUNT] = {
 	[COL_ALIAS_ID] = NUMBER_COLUMN("alias_id", alias_id, false),
@@ -160,8 +172,8 @@ static const struct account_column account_columns[COL_COUNT] = {
 	[COL_STORAGE_DAYS] =
 		NUMBER_COLUMN("continuity_storage_days", storage_days, true),
 	[COL_QUOTA_MB] = NUMBER_COLUMN("quota_mb", quota_mb, true),
-	[COL_GROUPS] = STRING_COLUMN_AS("acl_groups", GROUPS_EXPRESSION,
-					account.groups, true),
+	[COL_GROUPED] = NUMBER_COLUMN_AS("grouped", GROUPED_EXPRESSION,
+					 grouped, false),
 	[COL_TENANT] = STRING_COLUMN_AS("tenant", TENANT_EXPRESSION,
 					account.tenant, false),
 };
@@ -173,10 +185,10 @@ struct column_override {
 };
 
 /* Listing reads mailroute_user, which has no login columns; listings
-   need no groups. */
+   need neither groups nor the tenant. */
 #define LISTED_NO_LOGIN \
 	{ COL_LOGIN_LOCALPART, "''" }, { COL_LOGIN_DOMAIN, "''" }, \
-	{ COL_GROUPS, "NULL" }, { COL_TENANT, "''" }
+	{ COL_GROUPED, "0" }, { COL_TENANT, "''" }
 
 /* Appends text to query (QUERY_SIZE bytes); false if it does not fit. */
 static bool query_append(char *query, const char *text)
@@ -225,17 +237,18 @@ static bool query_append_account_select(char *query,
    answers is decided in C. */
 static bool query_append_find_address(char *query)
 {
-	static const char where[] =
+	static const char joins_where[] =
+		GROUPED_JOIN
 		" WHERE login_localpart IN (" CANDIDATE_SLOTS ") "
 		"AND login_domain = ?";
 
 	return query_append_account_select(query, NULL, 0,
 					   "mailroute_login_domain") &&
-		query_append(query, where) &&
+		query_append(query, joins_where) &&
 		query_append(query, " UNION ALL ") &&
 		query_append_account_select(query, NULL, 0,
 					    "mailroute_login_external") &&
-		query_append(query, where);
+		query_append(query, joins_where);
 }
 
 /* Fills db->queries; false if a text does not fit QUERY_SIZE (a build
@@ -264,7 +277,9 @@ static bool db_queries_make(struct mr_db *db)
 		query_append_account_select(db->queries[STMT_ITERATE_ALL_USERS],
 			all_users, MR_N_ELEMENTS(all_users), page) &&
 		query_append(db->queries[STMT_ITERATE_ALL_USERS],
-			     "ORDER BY alias_id");
+			     "ORDER BY alias_id") &&
+		query_append(db->queries[STMT_ACCOUNT_GROUPS],
+			     account_groups_query);
 }
 
 struct mr_db *mr_db_create(const struct mr_config *config)
@@ -698,25 +713,17 @@ static int account_row_finish(struct account_row *row,
 			text[row->is_null[i] ? 0 : row->length[i]] = '\0';
 		}
 	}
-	if (row->is_active > 1 || row->hosted > 1 || row->continuity > 1) {
+	if (row->is_active > 1 || row->hosted > 1 || row->continuity > 1 ||
+	    row->grouped > 1) {
 		mr_error_set(error,
 			"malformed row for account %llu: flag not 0 or 1",
 			row->account_id);
 		return -1;
 	}
 	if (strlen(account->localpart) != row->length[COL_LOCALPART] ||
-	    strlen(account->domain) != row->length[COL_DOMAIN] ||
-	    (!row->is_null[COL_GROUPS] &&
-	     strlen(account->groups) != row->length[COL_GROUPS])) {
+	    strlen(account->domain) != row->length[COL_DOMAIN]) {
 		mr_error_set(error,
-			"malformed row for account %llu: NUL byte in a name or group",
-			row->account_id);
-		return -1;
-	}
-	if (!row->is_null[COL_GROUPS] &&
-	    !mr_account_groups_decode(account->groups)) {
-		mr_error_set(error,
-			"malformed row for account %llu: a group's name holds ','",
+			"malformed row for account %llu: NUL byte in a name",
 			row->account_id);
 		return -1;
 	}
@@ -801,6 +808,8 @@ struct find_address_context {
 	/* the account of the best candidate so far; best == count: none */
 	struct mr_account *account;
 	unsigned int best;
+	/* the account is in a shared-folder group */
+	bool grouped;
 	/* a second account at the best candidate: a data error */
 	bool conflict;
 	uint64_t conflict_account_id, conflict_domain_id;
@@ -850,6 +859,7 @@ static int find_address_row(struct account_row *row,
 	if (candidate < ctx->best) {
 		*ctx->account = account;
 		ctx->best = candidate;
+		ctx->grouped = row->grouped == 1;
 		ctx->conflict = false;
 	} else if (account.account_id != ctx->account->account_id ||
 		   account.domain_id != ctx->account->domain_id) {
@@ -902,6 +912,58 @@ static void find_address_bind(const struct find_address_context *ctx,
 	}
 }
 
+/* The shared-folder groups of account_id into groups (MR_GROUPS_SIZE),
+   "" for none; -1 on a database or data error. */
+static int account_groups_read(struct mr_db *db, uint64_t account_id,
+			       char *groups, struct mr_error *error)
+{
+	unsigned long long id = account_id;
+	unsigned long length = 0;
+	my_bool is_null = 0, truncated = 0;
+	MYSQL_BIND param, result;
+	MYSQL_STMT *stmt;
+	int fetched, rows = 0;
+
+	bind_param_number(&param, &id);
+	memset(&result, 0, sizeof(result));
+	result.buffer_type = MYSQL_TYPE_STRING;
+	result.buffer = groups;
+	/* one byte kept for the NUL terminator */
+	result.buffer_length = MR_GROUPS_SIZE - 1;
+	result.length = &length;
+	result.is_null = &is_null;
+	result.error = &truncated;
+	groups[0] = '\0';
+	stmt = db_execute(db, STMT_ACCOUNT_GROUPS, &param, &result, error);
+	if (stmt == NULL)
+		return -1;
+	while ((fetched = db_fetch(db, stmt, error)) > 0)
+		rows++;
+	if (fetched < 0)
+		return -1;
+	mysql_stmt_free_result(stmt);
+	if (rows != 1 || truncated) {
+		mr_error_set(error,
+			"malformed groups for account %llu: %s", id,
+			rows != 1 ? "not one row" : "too long");
+		return -1;
+	}
+	groups[is_null ? 0 : length] = '\0';
+	if (strlen(groups) != (is_null ? 0 : length)) {
+		mr_error_set(error,
+			"malformed groups for account %llu: NUL byte in a name",
+			id);
+		return -1;
+	}
+	if (!is_null && !mr_account_groups_decode(groups)) {
+		mr_error_set(error,
+			"malformed groups for account %llu: a group's name holds ','",
+			id);
+		return -1;
+	}
+	return 0;
+}
+
 enum mr_db_result mr_db_find_address(struct mr_db *db, const char *localpart,
 				     const struct mr_candidate *candidates,
 				     unsigned int count, const char *domain,
@@ -951,6 +1013,9 @@ enum mr_db_result mr_db_find_address(struct mr_db *db, const char *localpart,
 			(unsigned long long)ctx.conflict_domain_id);
 		ret = -1;
 	}
+	if (ret == 0 && fetched == 0 && ctx.best < count && ctx.grouped)
+		ret = account_groups_read(db, account_r->account_id,
+					  account_r->groups, error);
 	if (ret < 0 || fetched < 0) {
 		mr_account_wipe(account_r);
 		return MR_DB_FAILED;

@@ -116,7 +116,7 @@ int mr_db_query_rows(struct mr_db *db, unsigned int slot, const char *query,
 /* The schema version this release reads (these lookups, the shipped
    Stalwart queries and Dovecot dict maps): every migration up to it
    applied. */
-#define MR_DB_SCHEMA_VERSION 13
+#define MR_DB_SCHEMA_VERSION 14
 
 /* What check-config shows about the server that answered. */
 struct mr_db_server {
@@ -133,5 +133,6 @@ int mr_db_server_info(struct mr_db *db, struct mr_db_server *server_r,
 
 /* Opens the connection now if it is not open (for start-up checks). */
 int mr_db_connect(struct mr_db *db, struct mr_error *error);
+
 
 #endif

@@ -11,6 +11,7 @@ service, so a second host on the same mail storage lists the same
 shared folders."""
 import os
 import re
+import subprocess
 
 import MySQLdb
 import pytest
@@ -19,7 +20,7 @@ from mrtest import hostile
 from mrtest.dovecot import (IMAP, ensure_vmail_user, is_dovecot_24, read_conf, start_mail_host,
                             write_dict_config)
 from mrtest.fixtures import fixture_password
-from mrtest.paths import SOURCE_DIR
+from mrtest.paths import ADMIN_CLI, SOURCE_DIR, SQL_DIR
 
 # Dovecot 2.4 has the module only (no stock-SQL include)
 MODES = ["module"] if is_dovecot_24() else ["module", "sql"]
@@ -134,6 +135,70 @@ def test_database_refuses(mariadb, groups):
                       db=groups)
     with pytest.raises(MySQLdb.IntegrityError):
         mariadb.query("INSERT INTO mailroute_group (domain_id, name) VALUES (11, 'projects')",
+                      db=groups)
+
+
+def lookup_groups(config, user):
+    """acl_groups as the module's lookup gives them (mailroute-auth lookup)."""
+    out = subprocess.run([ADMIN_CLI, "-c", config, "lookup", user], capture_output=True, text=True)
+    assert out.returncode == 0, out
+    fields = dict(line.split("\t", 1) for line in out.stdout.splitlines() if "\t" in line)
+    return fields.get("acl_groups", "")
+
+
+def marked(mariadb, db):
+    return {row[0] for row in mariadb.query(
+        "SELECT grouped_account_id FROM mailroute_grouped_account", db=db)}
+
+
+def test_groups_follow_each_membership_change(mariadb, groups, config):
+    """Migration 0014: a lookup reads groups only for an account marked in
+    mailroute_grouped_account. A sequence, each step answered at once: a
+    membership moved to another account (the update trigger marks it; the
+    old account's mark stays and gives it nothing), moved back, a new
+    group's member, the group deleted (a cascade, no trigger)."""
+    q = lambda sql: mariadb.query(sql, db=groups)  # noqa: E731
+    assert {116, 117, 107, 110} <= marked(mariadb, groups)
+    assert 120 not in marked(mariadb, groups)
+    assert lookup_groups(config, SAME_CUSTOMER) == ""
+    q("UPDATE mailroute_group_member SET account_id = 120 WHERE group_id = 901 AND account_id = 117")
+    try:
+        assert lookup_groups(config, SAME_CUSTOMER) == "projects@shared-a.com"
+        assert 117 in marked(mariadb, groups)
+        assert lookup_groups(config, MEMBER) == ""
+    finally:
+        q("UPDATE mailroute_group_member SET account_id = 117 WHERE group_id = 901 "
+          "AND account_id = 120")
+    assert lookup_groups(config, MEMBER) == "projects@shared-a.com"
+    assert lookup_groups(config, SAME_CUSTOMER) == ""
+    q("INSERT INTO mailroute_group (id, domain_id, name) VALUES (903, 11, 'interim')")
+    try:
+        q("INSERT INTO mailroute_group_member (group_id, account_id) VALUES (903, 117)")
+        assert lookup_groups(config, MEMBER) == "interim@shared-a.com,projects@shared-a.com"
+    finally:
+        q("DELETE FROM mailroute_group WHERE id = 903")
+    assert lookup_groups(config, MEMBER) == "projects@shared-a.com"
+    assert lookup_groups(config, CONTINUITY) == "continuity,projects@continuity30.org"
+
+
+def test_migration_marks_the_members_it_finds(mariadb, groups, config):
+    """0014 down, a membership added meanwhile (no trigger to mark it),
+    0014 up: the migration's copy marks it, and the lookup reads it."""
+    def migration(direction):
+        status, out, err = mariadb.run_file(
+            os.path.join(SQL_DIR, "migrations", "0014_grouped_accounts.%s.sql" % direction), groups)
+        assert status == 0, err
+    migration("down")
+    try:
+        mariadb.query("INSERT INTO mailroute_group_member (group_id, account_id) VALUES (901, 120)",
+                      db=groups)
+    finally:
+        migration("up")
+    try:
+        assert 120 in marked(mariadb, groups)
+        assert lookup_groups(config, SAME_CUSTOMER) == "projects@shared-a.com"
+    finally:
+        mariadb.query("DELETE FROM mailroute_group_member WHERE group_id = 901 AND account_id = 120",
                       db=groups)
 
 
