@@ -30,6 +30,7 @@ import time
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "tests", "lib"))
 
 from mrtest import fixtures, legacy, scale  # noqa: E402
+from mrtest.auth_client import login_client, userdb_client  # noqa: E402
 from mrtest.dovecot import (Dovecot, checkpassword_auth, install_auth_modules,  # noqa: E402
                             module_auth, share_config_with_dovecot, sql_auth)
 from mrtest.mariadb import MariaDB  # noqa: E402
@@ -57,53 +58,6 @@ def build_pbkdf2_counter(work):
 
 def pbkdf2_count(counter):
     return os.path.getsize(counter)
-
-
-class AuthSocket:
-    """One client connection to auth-userdb or auth-client."""
-
-    def __init__(self, path, handshake):
-        self.sock = socket.socket(socket.AF_UNIX)
-        self.sock.connect(path)
-        self.file = self.sock.makefile("rb")
-        self.sock.sendall(handshake.encode())
-        self.next_id = 1
-
-    def request(self, line):
-        self.sock.sendall(line.encode() + b"\n")
-        while True:
-            reply = self.file.readline().decode(errors="replace").rstrip("\n")
-            if not reply:
-                raise ConnectionError("auth socket closed")
-            # handshake lines (VERSION, MECH, SPID, CUID, COOKIE, DONE)
-            # come first on auth-client
-            if reply.split("\t", 1)[0] in ("OK", "FAIL", "USER", "NOTFOUND"):
-                return reply
-
-    def close(self):
-        self.sock.close()
-
-
-def userdb_client(dovecot):
-    conn = AuthSocket(os.path.join(dovecot.base_dir, "auth-userdb"), "VERSION\t1\t0\n")
-
-    def lookup(user):
-        conn.next_id += 1
-        reply = conn.request("USER\t%d\t%s\tservice=lmtp" % (conn.next_id, user))
-        return reply.startswith("USER\t")
-    return conn, lookup
-
-
-def login_client(dovecot, password):
-    conn = AuthSocket(os.path.join(dovecot.base_dir, "auth-client"),
-                      "VERSION\t1\t2\nCPID\t%d\n" % (os.getpid() * 100 + random.randrange(100)))
-
-    def login(user):
-        conn.next_id += 1
-        resp = base64.b64encode(b"\0" + user.encode() + b"\0" + password.encode()).decode()
-        reply = conn.request("AUTH\t%d\tPLAIN\tservice=imap\tresp=%s" % (conn.next_id, resp))
-        return reply.startswith("OK\t")
-    return conn, login
 
 
 def timed_clients(make_client, clients, users_of):
@@ -172,13 +126,34 @@ def list_users(dovecot):
     return first or 0.0, time.monotonic() - start, names, proc.returncode
 
 
-def ceiling(config, accounts, clients, seconds):
+BENCH_LOOKUP = os.path.join(BUILD_DIR, "bench", "bench-lookup")
+
+
+def ceiling(config, accounts, clients, seconds, program=BENCH_LOOKUP):
     """bench-lookup: the module's resolution without Dovecot."""
-    out = subprocess.run([os.path.join(BUILD_DIR, "bench", "bench-lookup"), config,
-                          str(accounts), str(clients), str(seconds)],
+    out = subprocess.run([program, config, str(accounts), str(clients), str(seconds)],
                          capture_output=True, text=True)
     rate, p50, p99, failures = out.stdout.split()
     return float(rate), float(p50), float(p99), int(failures)
+
+
+def build_bench_lookup(commit, work):
+    """bench-lookup as it was at commit (its own lookup statement), built
+    in a detached worktree under work; its path."""
+    tree = os.path.join(work, "baseline")
+    subprocess.run(["git", "-C", SOURCE_DIR, "worktree", "add", "--detach", tree, commit],
+                   check=True, capture_output=True)
+    try:
+        for command in (["autoreconf", "-fi"],
+                        ["./configure", "--quiet", "--with-dovecot=/usr/lib/dovecot"],
+                        ["make", "-j%d" % os.cpu_count(), "bench/bench-lookup"]):
+            subprocess.run(command, cwd=tree, check=True, capture_output=True)
+        program = os.path.join(work, "bench-lookup-" + commit.replace("^", "-parent"))
+        shutil.copy(os.path.join(tree, "bench", "bench-lookup"), program)
+        return program
+    finally:
+        subprocess.run(["git", "-C", SOURCE_DIR, "worktree", "remove", "--force", tree],
+                       check=False, capture_output=True)
 
 
 def worker_rss_kib(dovecot):
@@ -321,6 +296,7 @@ def run(args):
     server.start()
     rows = []
     counter = build_pbkdf2_counter(work)
+    baseline = args.ceiling_baseline and build_bench_lookup(args.ceiling_baseline, work)
     try:
         for accounts in args.sizes:
             db = "bench_%d" % accounts
@@ -334,6 +310,10 @@ def run(args):
                                            dummy_pbkdf2_iterations="1000",
                                            verify_cache_size=None if args.verify_cache
                                            else "0")
+            # the baseline's: only keys every release since the views knows
+            baseline_config = baseline and fixtures.write_config(
+                os.path.join(work, db + "-baseline.conf"), server, db,
+                verify_cache_file=None)
             sample = random.Random(accounts).sample(range(1, accounts + 1),
                                                     min(accounts, 5000))
             users = [scale.addresses(n)[kind] for n in sample
@@ -347,11 +327,20 @@ def run(args):
                 set_own_hashes(server, db, own,
                                real_cost_hash if cost == "real" else low_cost_hash)
                 logins = [scale.addresses(n)["canonical"] for n in own]
-                if "ceiling" in args.contenders and "userdb" in args.tests \
-                        and cost == args.costs[0]:
-                    rate, p50, p99, failed = ceiling(config, accounts, args.clients,
-                                                     args.seconds)
-                    row = dict(accounts=accounts, contender="ceiling", test="userdb",
+                ceilings = [("ceiling", BENCH_LOOKUP, config)]
+                if baseline:
+                    # this tree's and the baseline's in turn, twice: drift
+                    # in the machine shows as a difference between rounds
+                    ceilings = [("ceiling@" + args.ceiling_baseline, baseline,
+                                 baseline_config)] + ceilings
+                    ceilings = ceilings * 2
+                for contender, program, program_config in ceilings:
+                    if "ceiling" not in args.contenders or "userdb" not in args.tests \
+                            or cost != args.costs[0]:
+                        break
+                    rate, p50, p99, failed = ceiling(program_config, accounts, args.clients,
+                                                     args.seconds, program)
+                    row = dict(accounts=accounts, contender=contender, test="userdb",
                                hash_cost=cost, cache="-", clients=args.clients,
                                per_second=round(rate, 1), p50_ms=p50, p99_ms=p99,
                                failed=failed, pbkdf2="-", pbkdf2_per_account="-")
@@ -477,6 +466,10 @@ def main():
                         help="legacy: today's user_query over temporary_hosted, userdb "
                         "only; ceiling: bench-lookup, the module's resolution without "
                         "Dovecot, userdb only")
+    parser.add_argument("--ceiling-baseline", metavar="COMMIT",
+                        help="also run bench-lookup built from COMMIT (its own lookup "
+                        "statement) on the same data, in turn with this tree's: e.g. "
+                        "b5a1bc9^, the statement before the groups of migration 0011")
     parser.add_argument("--costs", default="low,real")
     parser.add_argument("--cache", default="off,on")
     parser.add_argument("--tests", default="userdb,login,iterate",
