@@ -523,6 +523,11 @@ static void db_return_to_earlier_host(struct mr_db *db)
 	}
 }
 
+bool mr_db_connected(const struct mr_db *db)
+{
+	return db->conn != NULL;
+}
+
 int mr_db_connect(struct mr_db *db, struct mr_error *error)
 {
 	const struct mr_config *config = db->config;

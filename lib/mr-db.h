@@ -134,5 +134,10 @@ int mr_db_server_info(struct mr_db *db, struct mr_db_server *server_r,
 /* Opens the connection now if it is not open (for start-up checks). */
 int mr_db_connect(struct mr_db *db, struct mr_error *error);
 
+/* Whether the handle holds a connection: false before the first
+   statement, after no host could be reached and after a connection was
+   lost and could not be made again. A statement that failed for another
+   reason (a data error) leaves it connected. */
+bool mr_db_connected(const struct mr_db *db);
 
 #endif

@@ -102,8 +102,21 @@ struct mr_db *mailroute_backend_db(struct mailroute_backend *backend,
 	return backend->db;
 }
 
-void mailroute_lookup_finished(struct event *parent, const char *lookup,
-			       enum mr_db_result result,
+/* Tells the auth master whether this worker reaches its database, as
+   Dovecot's sql driver does (db-sql.c): after ERROR the master starts no
+   new worker, and ends a second failing one, until a worker says
+   SUCCESS. Without it an outage fills the host with workers, each
+   waiting out the connect timeout for every request and logging it. */
+static void backend_report_to_master(struct mr_db *db)
+{
+	if (mr_db_connected(db))
+		mailroute_worker_send_success();
+	else
+		mailroute_worker_send_error();
+}
+
+void mailroute_lookup_finished(struct event *parent, struct mr_db *db,
+			       const char *lookup, enum mr_db_result result,
 			       const struct timeval *start)
 {
 	const char *outcome = result == MR_DB_FOUND ? "found" :
@@ -118,6 +131,7 @@ void mailroute_lookup_finished(struct event *parent, const char *lookup,
 		add_str("lookup", lookup)->add_str("result", outcome)->
 		add_int("duration_usecs", usecs)->event(),
 		"%s lookup %s in %lld us", lookup, outcome, usecs);
+	backend_report_to_master(db);
 }
 
 int mailroute_export_account(struct auth_request *request,

@@ -38,9 +38,10 @@ struct mr_db *mailroute_backend_db(struct mailroute_backend *backend,
    sql_query_finished: named mailroute_lookup_finished, with the fields
    lookup ("login" or "recipient"), result ("found", "not_found",
    "failed") and duration_usecs, for metrics and event filters; logged at
-   debug level. */
-void mailroute_lookup_finished(struct event *parent, const char *lookup,
-			       enum mr_db_result result,
+   debug level. Then tells the auth master whether db is reachable (its
+   worker throttle). */
+void mailroute_lookup_finished(struct event *parent, struct mr_db *db,
+			       const char *lookup, enum mr_db_result result,
 			       const struct timeval *start);
 
 /* Sets user (canonical) and the userdb fields of SPEC 4 on the request:

@@ -11,7 +11,11 @@
 #endif
 
 #ifdef MAILROUTE_DOVECOT_24
+#  include "auth-worker-server.h"
 #  include "mailroute-settings.h"
+/* a worker's word to the auth master about its database (db-sql.c's) */
+#  define mailroute_worker_send_error auth_worker_server_send_error
+#  define mailroute_worker_send_success auth_worker_server_send_success
 /* 2.4 logs through the request's current passdb/userdb event; the
    subsystem argument is gone */
 #  define mailroute_log_unknown_user(request) \
@@ -50,6 +54,9 @@ static int name(pool_t pool, struct event *event, \
 	return 0; \
 }
 #else
+#  include "auth-worker-client.h"
+#  define mailroute_worker_send_error auth_worker_client_send_error
+#  define mailroute_worker_send_success auth_worker_client_send_success
 #  define mailroute_log_unknown_user(request) \
 	auth_request_log_unknown_user(request, AUTH_SUBSYS_DB)
 #  define mailroute_log_password_mismatch(request) \

@@ -74,7 +74,7 @@ passdb_mailroute_find(struct mailroute_passdb_module *module,
 	}
 	i_gettimeofday(&start);
 	found = mr_resolve_login(db, request->fields.user, match_r, &error);
-	mailroute_lookup_finished(event, "login", found, &start);
+	mailroute_lookup_finished(event, db, "login", found, &start);
 	switch (found) {
 	case MR_DB_FAILED:
 		e_error(event, "%s", error.message);

@@ -72,7 +72,7 @@ userdb_mailroute_find(struct mailroute_userdb_module *module,
 	i_gettimeofday(&start);
 	found = mr_admission_recipient(db, config, request->fields.user,
 				       &match, &error);
-	mailroute_lookup_finished(event, "recipient", found, &start);
+	mailroute_lookup_finished(event, db, "recipient", found, &start);
 	switch (found) {
 	case MR_DB_FAILED:
 		e_error(event, "%s", error.message);

@@ -342,13 +342,15 @@ def write_dict_config(path, name, server, db, user, password):
     os.chown(path, 0, group)
 
 
-def start_mail_host(root, server, db, mode="module", extra_config="", mail_root=None):
+def start_mail_host(root, server, db, mode="module", extra_config="", mail_root=None,
+                    module_config=None):
     """A started Dovecot under root with mail and index roots the vmail
     user owns, authenticating through the module (its mailroute-auth.conf
-    for the database and roots) or, mode "sql", the shipped stock-SQL
-    include; the caller's extra configuration after the auth include.
-    Given mail_root (another host's), it serves that mail storage, as a
-    mirrored host does, with index files of its own."""
+    for the database and roots, module_config's keys added or, None,
+    removed) or, mode "sql", the shipped stock-SQL include; the caller's
+    extra configuration after the auth include. Given mail_root (another
+    host's), it serves that mail storage, as a mirrored host does, with
+    index files of its own."""
     from . import fixtures
     os.makedirs(root)
     os.chmod(root, 0o755)
@@ -360,7 +362,8 @@ def start_mail_host(root, server, db, mode="module", extra_config="", mail_root=
     install_auth_modules()
     if mode == "module":
         conf = fixtures.write_config(os.path.join(root, "mailroute-auth.conf"), server, db,
-                                     mail_root=mail_root, index_root=index_root)
+                                     mail_root=mail_root, index_root=index_root,
+                                     **(module_config or {}))
         auth = module_auth(conf)
     else:
         auth = sql_auth(os.path.join(root, "dovecot-sql.conf.ext"), server, db, mail_root,
