@@ -5,6 +5,7 @@
    category: one the project intends (SPEC 3-4) or unexpected. */
 
 #include "compare-legacy.h"
+#include "command.h"
 #include "mr-dovecot-fields.h"
 #include "mr-password.h"
 #include "mr-resolve.h"
@@ -12,8 +13,12 @@
 #include "mr-userdb-fields.h"
 
 #include <sodium.h>
+
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
+#include <sys/wait.h>
 
 /* The legacy queries, verbatim but for their placeholders, which are
    bound values here: '$localpart' and '$domain' of the checkpassword
@@ -391,4 +396,110 @@ unsigned long compare_legacy_summary(const struct compare_legacy_counts *counts)
 	printf("# %lu intended, %lu unexpected differences\n", intended,
 	       counts->by_category[CAT_UNEXPECTED]);
 	return counts->by_category[CAT_UNEXPECTED];
+}
+
+/* One worker's share of the addresses; 0, or EXIT_DB_FAILURE reported. */
+static int compare_legacy_worker(const struct mr_config *config,
+				 unsigned int part, unsigned int parts,
+				 struct compare_legacy_counts *counts)
+{
+	struct mr_db *listing = cli_db_create(config);
+	struct mr_db *lookups = cli_db_create(config);
+	struct mr_error error;
+	int status = 0;
+
+	if (listing == NULL || lookups == NULL) {
+		fprintf(stderr, "mailroute-auth: out of memory\n");
+		status = EXIT_DB_FAILURE;
+	} else if (compare_legacy_part(config, listing, lookups, part, parts,
+				       counts, &error) < 0) {
+		fprintf(stderr, "mailroute-auth: database: %s%s\n",
+			error.message,
+			strstr(error.message, "temporary_hosted") != NULL ?
+			" (compare before migration 0003 renames "
+			"temporary_hosted)" : "");
+		status = EXIT_DB_FAILURE;
+	}
+	mr_db_destroy(&listing);
+	mr_db_destroy(&lookups);
+	return status;
+}
+
+/* jobs workers, each a process with its connections, its share of the
+   addresses and its counts sent back through a pipe. */
+static int compare_legacy_in_workers(const struct mr_config *config,
+				     unsigned int jobs,
+				     struct compare_legacy_counts *total)
+{
+	struct compare_legacy_counts counts;
+	int fds[2], status, failed = 0;
+
+	if (pipe(fds) < 0) {
+		fprintf(stderr, "mailroute-auth: pipe: %s\n", strerror(errno));
+		return EXIT_DB_FAILURE;
+	}
+	fflush(stdout);
+	for (unsigned int part = 0; part < jobs; part++) {
+		pid_t pid = fork();
+
+		if (pid < 0) {
+			fprintf(stderr, "mailroute-auth: fork: %s\n",
+				strerror(errno));
+			failed = 1;
+			break;
+		}
+		if (pid == 0) {
+			close(fds[0]);
+			/* whole lines, so that workers' lines never mix */
+			setvbuf(stdout, NULL, _IOLBF, 0);
+			memset(&counts, 0, sizeof(counts));
+			status = compare_legacy_worker(config, part, jobs,
+						       &counts);
+			fflush(stdout);
+			if (status == 0 &&
+			    write(fds[1], &counts, sizeof(counts)) !=
+			    (ssize_t)sizeof(counts))
+				status = EXIT_DB_FAILURE;
+			_exit(status);
+		}
+	}
+	close(fds[1]);
+	while (read(fds[0], &counts, sizeof(counts)) == (ssize_t)sizeof(counts)) {
+		total->addresses += counts.addresses;
+		for (unsigned int i = 0; i < COMPARE_LEGACY_CATEGORIES; i++)
+			total->by_category[i] += counts.by_category[i];
+	}
+	close(fds[0]);
+	while (wait(&status) > 0) {
+		if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+			failed = 1;
+	}
+	return failed ? EXIT_DB_FAILURE : 0;
+}
+
+int cmd_compare_legacy(const struct cli_context *cli, char *operands[])
+{
+	const struct mr_config *config = cli->config;
+	const char *jobs_arg = operands[0];
+	struct compare_legacy_counts total;
+	unsigned long jobs = 1;
+	int status;
+
+	if (jobs_arg != NULL && !mr_parse_ulong(jobs_arg, 1, 64, &jobs)) {
+		fprintf(stderr, "mailroute-auth: compare-legacy: JOBS must be "
+			"a number 1-64\n");
+		return EXIT_USAGE;
+	}
+	if (strcmp(config->mail_root, "/data/mailstorage") != 0 ||
+	    strcmp(config->index_root, "/data/mailindices") != 0)
+		fprintf(stderr, "mailroute-auth: mail_root or index_root is not "
+			"the legacy query's /data/mailstorage, "
+			"/data/mailindices: every home will differ\n");
+	memset(&total, 0, sizeof(total));
+	status = jobs == 1 ?
+		compare_legacy_worker(config, 0, 1, &total) :
+		compare_legacy_in_workers(config, (unsigned int)jobs, &total);
+	if (status != 0)
+		return status;
+	return compare_legacy_summary(&total) > 0 ? 1 : 0;
 }

@@ -2,6 +2,7 @@
    database expands them for Postfix (conf.d/postfix/) and Stalwart. */
 
 #include "list-expansion.h"
+#include "command.h"
 #include "output.h"
 #include "mr-address.h"
 
@@ -177,4 +178,40 @@ int list_collisions_print(struct mr_db *db, struct mr_error *error)
 			     collision_row, &collisions, error) < 0)
 		return -1;
 	return (int)collisions;
+}
+
+int cmd_list(const struct cli_context *cli, char *operands[])
+{
+	const char *address = operands[0];
+	struct mr_error error;
+	int status = EXIT_REFUSED;
+
+	switch (list_expansion_print(cli->db, address, &error)) {
+	case LIST_EXPANSION_FAILED:
+		cli_database_error(&error);
+		status = EXIT_DB_FAILURE;
+		break;
+	case LIST_EXPANSION_NOT_A_LIST:
+	case LIST_EXPANSION_INACTIVE:
+		break;
+	case LIST_EXPANSION_ACTIVE:
+		status = EXIT_FOUND;
+		break;
+	}
+	return status;
+}
+
+int cmd_check_lists(const struct cli_context *cli, char *operands[])
+{
+	(void)operands;
+	struct mr_error error;
+	int collisions = list_collisions_print(cli->db, &error);
+
+	if (collisions < 0)
+		cli_database_error(&error);
+	else
+		printf("%d addresses both a list's and an account's\n",
+		       collisions);
+	return collisions < 0 ? EXIT_DB_FAILURE :
+		collisions > 0 ? EXIT_REFUSED : EXIT_FOUND;
 }

@@ -2,6 +2,7 @@
    web application sees it. */
 
 #include "quota-report.h"
+#include "command.h"
 #include "output.h"
 #include "mr-address.h"
 #include "mr-text.h"
@@ -102,4 +103,16 @@ int quota_report_print(struct mr_db *db, const char *domain,
 	printf("total\t%u users\t%lu bytes\t%lu messages\n", totals.users,
 	       totals.bytes, totals.messages);
 	return (int)totals.users;
+}
+
+int cmd_quota(const struct cli_context *cli, char *operands[])
+{
+	const char *domain = operands[0];
+	struct mr_error error;
+	int users = quota_report_print(cli->db, domain, &error);
+
+	if (users < 0)
+		cli_database_error(&error);
+	return users < 0 ? EXIT_DB_FAILURE :
+		users == 0 ? EXIT_REFUSED : EXIT_FOUND;
 }

@@ -18,6 +18,7 @@
    expands a list to its recipients at RCPT (network/mta.rs). */
 
 #include "stalwart-lists.h"
+#include "command.h"
 #include "output.h"
 
 #include <stdbool.h>
@@ -345,4 +346,37 @@ int stalwart_mailing_lists_print(struct mr_db *db,
 	printed = lists_print(db, &list, error);
 	*left_out_r = list.left_out;
 	return printed;
+}
+
+int cmd_stalwart_lists(const struct cli_context *cli, char *operands[])
+{
+	(void)operands;
+	struct mr_error error;
+	int lists = stalwart_lists_print(cli->db, &error);
+
+	if (lists < 0)
+		cli_database_error(&error);
+	return lists < 0 ? EXIT_DB_FAILURE : EXIT_FOUND;
+}
+
+int cmd_stalwart_mailing_lists(const struct cli_context *cli,
+			       char *operands[])
+{
+	const char *domain_ids_path = operands[0];
+	struct stalwart_domain_ids domain_ids;
+	struct mr_error error;
+	unsigned int left_out = 0;
+	int lists;
+
+	if (stalwart_domain_ids_load(domain_ids_path, &domain_ids, &error) < 0) {
+		fprintf(stderr, "mailroute-auth: %s\n", error.message);
+		return EXIT_USAGE;
+	}
+	lists = stalwart_mailing_lists_print(cli->db, &domain_ids, &left_out,
+					     &error);
+	if (lists < 0)
+		cli_database_error(&error);
+	stalwart_domain_ids_free(&domain_ids);
+	return lists < 0 ? EXIT_DB_FAILURE :
+		left_out > 0 ? EXIT_REFUSED : EXIT_FOUND;
 }
