@@ -96,7 +96,7 @@ DELIMITER ;
 -- domain renamed or deleted; a new group answering to that name would
 -- inherit them. So every name a group gave up is kept here, and no other
 -- group may take it until the operator has removed its grants (doveadm
--- acl delete) and then this row (docs: "Shared folders", README).
+-- acl delete) and then this row (docs/shared-folders.md).
 -- Another customer's group could not read them anyway (mailroute_tenant);
 -- this keeps them from a new group of the same customer too.
 CREATE TABLE IF NOT EXISTS mailroute_group_retired (

@@ -184,7 +184,7 @@ def test_wrong_then_right_password(host):
 def test_account_disabled_after_a_login(host, restore_user):
     """A state change after a cached login: refused once the cache is
     flushed (entries otherwise live auth_cache_ttl: disable accounts with
-    a flush, see README)."""
+    a flush, see docs/dovecot.md)."""
     flush_auth_cache(host)
     ok, answer = imap_login(host, "alice@shared-a.com", pw("alice@shared-a.com"))
     assert ok, answer

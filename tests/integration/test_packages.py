@@ -1,7 +1,7 @@
 """The Debian packages, as an operator gets them: built from the tracked
 files against the host's dovecot-dev, lintian clean, refused by a Dovecot
 of another ABI (Debian 11's), installed with dpkg into a Debian 12 chroot
-that has only Dovecot, and working there: Dovecot started as the README
+that has only Dovecot, and working there: Dovecot started as docs/dovecot.md
 says to configure it answers doveadm auth test and doveadm user from the
 private MariaDB. The chroot is a copy of a cached one, so nothing a test
 installs stays."""
@@ -160,7 +160,7 @@ def test_config_file_is_for_root_and_dovecot_only(installed):
 
 @pytest.fixture(scope="module")
 def running(installed, mariadb, migrated_db):
-    """Dovecot in the chroot, configured as the README says: 10-auth.conf
+    """Dovecot in the chroot, configured as docs/dovecot.md says: 10-auth.conf
     includes auth-mailroute.conf.ext; mailroute-auth.conf names the
     database (over loopback TCP, the host's private MariaDB)."""
     conf = installed.path("/etc/dovecot/conf.d/10-auth.conf")
