@@ -79,8 +79,6 @@ static const char address_query[] =
 	"SELECT login_localpart, login_domain FROM mailroute_login "
 	"WHERE MOD(CRC32(CONCAT(login_localpart, '@', login_domain)), ?) = ?";
 
-enum slot { SLOT_ADDRESSES, SLOT_PASSDB, SLOT_USERDB };
-
 /* The intended differences (SPEC 3-4), and the rest. */
 enum category {
 	CAT_INACTIVE = 0,
@@ -327,10 +325,10 @@ static int compare_address(void *context, unsigned int count,
 	snprintf(address, sizeof(address), "%s@%s", localpart, domain);
 	memset(&userdb, 0, sizeof(userdb));
 	memset(&passdb, 0, sizeof(passdb));
-	if (mr_db_query_rows(cmp->db, SLOT_PASSDB, compare_legacy_passdb_query,
+	if (mr_db_query_rows(cmp->db, compare_legacy_passdb_query,
 			     passdb_params, MR_N_ELEMENTS(passdb_params),
 			     legacy_passdb_row, &passdb, error) < 0 ||
-	    mr_db_query_rows(cmp->db, SLOT_USERDB, compare_legacy_userdb_query,
+	    mr_db_query_rows(cmp->db, compare_legacy_userdb_query,
 			     userdb_params, MR_N_ELEMENTS(userdb_params),
 			     legacy_userdb_row, &userdb, error) < 0)
 		return -1;
@@ -376,7 +374,7 @@ int compare_legacy_part(const struct mr_config *config, struct mr_db *listing,
 
 	snprintf(modulus, sizeof(modulus), "%u", parts);
 	snprintf(remainder, sizeof(remainder), "%u", part);
-	return mr_db_query_rows(listing, SLOT_ADDRESSES, address_query, params,
+	return mr_db_query_rows(listing, address_query, params,
 				MR_N_ELEMENTS(params), compare_address, &cmp,
 				error);
 }

@@ -10,9 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* slots of mr_db_query_rows(): one statement each */
-enum list_slot { SLOT_LIST, SLOT_MEMBERS, SLOT_COLLISIONS };
-
 static const char list_query[] =
 	"SELECT list_id, list_localpart, list_domain, active, description"
 	" FROM mailroute_list_address"
@@ -135,7 +132,7 @@ list_expansion_print(struct mr_db *db, const char *address,
 	}
 	params[0] = asked.localpart;
 	params[1] = asked.domain;
-	if (mr_db_query_rows(db, SLOT_LIST, list_query, params, 2, list_row,
+	if (mr_db_query_rows(db, list_query, params, 2, list_row,
 			     &row, error) < 0)
 		return LIST_EXPANSION_FAILED;
 	if (!row.found) {
@@ -145,7 +142,7 @@ list_expansion_print(struct mr_db *db, const char *address,
 	counts.list_active = row.active;
 	params[0] = row.list_id;
 	params[1] = row.domain;
-	if (mr_db_query_rows(db, SLOT_MEMBERS, members_query, params, 2,
+	if (mr_db_query_rows(db, members_query, params, 2,
 			     member_row, &counts, error) < 0)
 		return LIST_EXPANSION_FAILED;
 	printf("delivered to %u, skipped %u\n", counts.delivered,
@@ -174,7 +171,7 @@ int list_collisions_print(struct mr_db *db, struct mr_error *error)
 {
 	unsigned int collisions = 0;
 
-	if (mr_db_query_rows(db, SLOT_COLLISIONS, collisions_query, NULL, 0,
+	if (mr_db_query_rows(db, collisions_query, NULL, 0,
 			     collision_row, &collisions, error) < 0)
 		return -1;
 	return (int)collisions;

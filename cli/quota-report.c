@@ -97,7 +97,7 @@ int quota_report_print(struct mr_db *db, const char *domain,
 	struct quota_totals totals = { .domain = domain };
 	const char *params[1] = { domain };
 
-	if (mr_db_query_rows(db, 0, quota_query, params, 1, quota_row,
+	if (mr_db_query_rows(db, quota_query, params, 1, quota_row,
 			     &totals, error) < 0)
 		return -1;
 	printf("total\t%u users\t%lu bytes\t%lu messages\n", totals.users,

@@ -26,8 +26,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum stalwart_lists_slot { SLOT_LAST_LIST_ID, SLOT_LISTS };
-
 /* The lists are read a page of list ids at a time: every branch below
    takes the range, so each statement reads its page through the indexes
    and ends well inside db_read_timeout however many lists there are (one
@@ -303,7 +301,7 @@ static int list_page_print(struct mr_db *db, unsigned long first,
 		params[i] = first_text;
 		params[i + 1] = last_text;
 	}
-	return mr_db_query_rows(db, SLOT_LISTS, lists_query, params,
+	return mr_db_query_rows(db, lists_query, params,
 				LIST_QUERY_PARAMS, list_row, list, error);
 }
 
@@ -313,7 +311,7 @@ static int lists_print(struct mr_db *db, struct list_object *list,
 	unsigned long last_id = 0;
 	int ret;
 
-	ret = mr_db_query_rows(db, SLOT_LAST_LIST_ID, last_list_id_query, NULL,
+	ret = mr_db_query_rows(db, last_list_id_query, NULL,
 			       0, last_list_id_row, &last_id, error);
 	for (unsigned long first = 1; ret == 0 && first <= last_id;
 	     first += LIST_ID_PAGE)

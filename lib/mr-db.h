@@ -6,7 +6,9 @@
 #include "mr-config.h"
 #include "mr-error.h"
 
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 /* MariaDB access through server-side prepared statements only. The
    connection is opened on first use (the Dovecot module must connect only
@@ -40,20 +42,44 @@ typedef void mr_db_log_callback(void *context, enum mr_db_log_level level,
 void mr_db_set_log(struct mr_db *db, mr_db_log_callback *callback,
 		   void *context);
 
-/* The account that localpart@domain addresses, trying every candidate
-   localpart (prefixes of localpart, best first: see mr-address.h) in one
-   statement; *candidate_r is the index of the best candidate that
-   addresses an account. Names compare as SPEC 3 says: ASCII letters
-   case-insensitively, every other byte exactly. Several rows of one
-   account (an address reachable through both a domain alias and
-   external_domain) are one match; two accounts at the best candidate are
-   a data error: MR_DB_FAILED naming both account ids. */
-enum mr_db_result mr_db_find_address(struct mr_db *db, const char *localpart,
-				     const struct mr_candidate *candidates,
-				     unsigned int count, const char *domain,
-				     struct mr_account *account_r,
-				     unsigned int *candidate_r,
-				     struct mr_error *error);
+/* One row of the address lookup as the database gives it: the login
+   name it answers to (not NUL-terminated) and, only when asked, its
+   account, decoded and checked then: a row the caller passes over costs
+   no decoding, and a malformed one it passes over fails nothing. */
+struct mr_login_row {
+	const char *localpart;
+	size_t localpart_len;
+	const char *domain;
+	size_t domain_len;
+	/* the row's account, and whether it is marked as in a shared-folder
+	   group (migration 0014); -1 with error set for a malformed row */
+	int (*account)(const struct mr_login_row *row,
+		       struct mr_account *account_r, bool *grouped_r,
+		       struct mr_error *error);
+	void *context;
+};
+/* 0 to go on, -1 to fail the lookup (error set). */
+typedef int mr_login_row_callback(void *context,
+				  const struct mr_login_row *row,
+				  struct mr_error *error);
+
+/* Every row whose login name may be one of the candidate localparts
+   (prefixes of localpart, see mr-address.h) at domain, in one statement,
+   each to the callback. The server compares with its collation, which
+   also returns look-alikes (jöhn for john): the caller compares as SPEC 3
+   says and ranks (mr-resolve.c). 0, or -1 with error set on a database
+   failure or when the callback failed. */
+int mr_db_find_address_rows(struct mr_db *db, const char *localpart,
+			    const struct mr_candidate *candidates,
+			    unsigned int count, const char *domain,
+			    mr_login_row_callback *callback, void *context,
+			    struct mr_error *error);
+
+/* An account's shared-folder groups as acl_groups names them (SPEC 12),
+   comma-separated, "" for none; -1 with error set on a database failure
+   or a malformed group name. */
+int mr_db_account_groups(struct mr_db *db, uint64_t account_id,
+			 char groups[MR_GROUPS_SIZE], struct mr_error *error);
 
 /* Walks the canonical users (account localpart at a primary domain), in
    pages of a keyset the server forgets between pages: other lookups may
@@ -81,7 +107,7 @@ enum mr_db_result mr_db_user_iter_next(struct mr_db_user_iter *iter,
 				       struct mr_error *error);
 void mr_db_user_iter_deinit(struct mr_db_user_iter **iter);
 
-/* The plan MariaDB makes for mr_db_find_address()'s statement as the
+/* The plan MariaDB makes for mr_db_find_address_rows()'s statement as the
    programs run it: the same text prepared with EXPLAIN in front and the
    values bound, since a plan for literal values can differ (a UNION view
    takes literal conditions into its branches, bound ones not). Each plan
@@ -95,20 +121,20 @@ int mr_db_explain_find_address(struct mr_db *db, const char *localpart,
 			       struct mr_error *error);
 
 /* Read-only statements a caller brings (the legacy queries the cut-over
-   comparator runs): the text must be fixed in the program, never made from
-   input; every value is bound. Each slot holds one statement, prepared
-   once per connection; every column is read as text (NULL as a NULL
+   comparator runs, the CLI's reports): the text must be fixed in the
+   program (a string that outlives the handle: it is prepared once per
+   connection and found again by its address), never made from input;
+   every value is bound. Every column is read as text (NULL as a NULL
    pointer); a value holding a NUL byte fails the call (a data error,
-   never a value cut short). The callback returns 0 to go on, -1 to fail the call (its
-   reason in error). Rows stream from the server: the handle runs nothing
-   else until the call returns. */
-#define MR_DB_CALLER_SLOTS 4
+   never a value cut short). The callback returns 0 to go on, -1 to fail
+   the call (its reason in error). Rows stream from the server: the
+   handle runs nothing else until the call returns. */
 #define MR_DB_ROW_MAX_COLUMNS 8
 #define MR_DB_VALUE_SIZE 2048
 typedef int mr_db_row_callback(void *context, unsigned int count,
 			       const char *const *values,
 			       struct mr_error *error);
-int mr_db_query_rows(struct mr_db *db, unsigned int slot, const char *query,
+int mr_db_query_rows(struct mr_db *db, const char *query,
 		     const char *const *params, unsigned int param_count,
 		     mr_db_row_callback *callback, void *context,
 		     struct mr_error *error);

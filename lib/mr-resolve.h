@@ -35,6 +35,29 @@ enum mr_db_result mr_resolve_recipient(struct mr_db *db,
 				       struct mr_match *match_r,
 				       struct mr_error *error);
 
+/* Where the resolver reads an address's rows and an account's groups:
+   the database (mr_resolve_login and mr_resolve_recipient use
+   mr_db_find_address_rows and mr_db_account_groups) or, in the unit
+   tests, a table of rows. */
+struct mr_row_source {
+	int (*find_rows)(void *context, const char *localpart,
+			 const struct mr_candidate *candidates,
+			 unsigned int count, const char *domain,
+			 mr_login_row_callback *callback,
+			 void *callback_context, struct mr_error *error);
+	int (*account_groups)(void *context, uint64_t account_id,
+			      char groups[MR_GROUPS_SIZE],
+			      struct mr_error *error);
+	void *context;
+};
+
+/* mr_resolve_recipient from any row source (delimiters "" for a login):
+   the ranking of SPEC 3, exact before cut and the two-account rule. */
+enum mr_db_result mr_resolve_from(const struct mr_row_source *source,
+				  const char *delimiters, const char *name,
+				  struct mr_match *match_r,
+				  struct mr_error *error);
+
 /* "exact" or "cut at '+'": the rule that matched, for debug logs. */
 const char *mr_match_rule(const struct mr_match *match, char *buf,
 			  size_t size);

@@ -210,7 +210,7 @@ DELIMITER ;
 
 -- One row per group of an account, as Dovecot's acl_groups names it. The
 -- column is member_account_id so that the account lookups' correlated
--- subquery (lib/mr-db.c) can say account_id for its own row.
+-- subquery (the stock SQL include's) can say account_id for its own row.
 -- acl_group_valid: 1 when the name is <group name>@<DNS name> (labels of
 -- ASCII letters, digits, '-' or non-ASCII characters): nothing Dovecot
 -- splits acl_groups at (',', ' ') or 2.4 unescapes. A domain named

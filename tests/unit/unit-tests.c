@@ -27,6 +27,7 @@ int main(void)
 	srunner_add_suite(runner, config_suite());
 	srunner_add_suite(runner, db_hosts_suite());
 	srunner_add_suite(runner, password_suite());
+	srunner_add_suite(runner, resolve_suite());
 	srunner_add_suite(runner, userdb_fields_suite());
 	srunner_add_suite(runner, verify_cache_suite());
 	srunner_run_all(runner, CK_NORMAL);

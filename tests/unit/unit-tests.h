@@ -15,6 +15,7 @@ Suite *address_suite(void);
 Suite *config_suite(void);
 Suite *db_hosts_suite(void);
 Suite *password_suite(void);
+Suite *resolve_suite(void);
 Suite *userdb_fields_suite(void);
 Suite *verify_cache_suite(void);
 
