@@ -105,9 +105,13 @@ struct account_column {
 	" LEFT JOIN mailroute_grouped_account" \
 	" ON grouped_account_id = account_id"
 
-/* The account's tenant: its canonical domain's customer, a column of the
-   login views since migration 0014 (read from the domain they join). */
-#define TENANT_EXPRESSION "CAST(customer_id AS CHAR)"
+/* The account's tenant: its canonical domain's customer id, one primary
+   key probe per row read. Not a column of the views: Stalwart's user,
+   which reads mailroute_alias, may not read amavisd_domain.customer_id,
+   and a view naming it would refuse that user every row. */
+#define TENANT_EXPRESSION \
+	"(SELECT CAST(d.customer_id AS CHAR) " \
+	"FROM amavisd_domain d WHERE d.id = domain_id)"
 
 /* An account's groups, "<count>:<name>,<name>...", NULL for none: the
    count tells a ',' inside a hostile domain name from the separator (a
