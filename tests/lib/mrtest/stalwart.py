@@ -24,6 +24,9 @@ except ImportError:  # Python 3.9 (the Debian 11 chroot): python3-toml, a pytest
 from .paths import PHC_VERIFY_DIR, STALWART_CONF_DIR, STALWART_SCHEMA_FILE
 
 USER = "mailroute_stalwart"
+# the tests' database of the fixtures, apart: the secret tests rewrite
+# passwords
+DB = "stalwart"
 PASSWORD = "stalwart-ro-secret-for-tests"
 
 TOML_FILE = os.path.join(STALWART_CONF_DIR, "mailroute-directory.toml")
