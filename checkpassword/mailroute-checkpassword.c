@@ -150,34 +150,35 @@ static int export_field(char *extra, size_t extra_size, const char *name,
 static int export_userdb(const struct mr_config *config,
 			 const struct mr_account *account, bool userdb_mode)
 {
-	struct mr_userdb_fields fields;
-	struct mr_dovecot_fields dovecot;
+	struct mr_dovecot_answer answer;
+	const struct mr_userdb_fields *fields = &answer.fields;
+	const struct mr_dovecot_fields *dovecot = &answer.dovecot;
 	struct mr_error error;
 	char extra[256] = "";
 	int ret = 0;
 
-	if (mr_userdb_fields_build(config, account, &fields, &error) < 0 ||
-	    mr_dovecot_fields_make(config, &fields, &dovecot, &error) < 0) {
-		mr_userdb_fields_free(&fields);
+	if (mr_dovecot_answer_make(config, account, false, &answer,
+				   &error) < 0) {
+		mr_dovecot_answer_free(&answer);
 		log_line("%s", error.message);
 		return -1;
 	}
-	if (fields.continuity_withheld && verbose) {
+	if (fields->continuity_withheld && verbose) {
 		log_line("account %llu is hosted and continuity: "
 			 "no autoexpunge", (unsigned long long)account->account_id);
 	}
-	if (setenv("USER", fields.user, 1) < 0 ||
-	    setenv("HOME", fields.home, 1) < 0)
+	if (setenv("USER", fields->user, 1) < 0 ||
+	    setenv("HOME", fields->home, 1) < 0)
 		ret = -1;
 	/* "home" goes out as HOME */
-	for (unsigned int i = 0; i < dovecot.count && ret == 0; i++) {
-		if (strcmp(dovecot.list[i].name, "home") != 0)
+	for (unsigned int i = 0; i < dovecot->count && ret == 0; i++) {
+		if (strcmp(dovecot->list[i].name, "home") != 0)
 			ret = export_field(extra, sizeof(extra),
-					   dovecot.list[i].name,
-					   dovecot.list[i].value);
+					   dovecot->list[i].name,
+					   dovecot->list[i].value);
 	}
 	if (ret == 0 && userdb_mode)
-		ret = export_field(extra, sizeof(extra), "user", fields.user);
+		ret = export_field(extra, sizeof(extra), "user", fields->user);
 	if (ret == 0 && setenv("EXTRA", extra, 1) < 0)
 		ret = -1;
 	if (ret == 0 && userdb_mode && setenv("AUTHORIZED", "2", 1) < 0)
@@ -185,18 +186,25 @@ static int export_userdb(const struct mr_config *config,
 	if (ret < 0)
 		log_line("setting the reply environment failed: %s",
 			 strerror(errno));
-	mr_dovecot_fields_free(&dovecot);
-	mr_userdb_fields_free(&fields);
+	mr_dovecot_answer_free(&answer);
 	return ret;
 }
 
+/* One process per login: a verified-credential table of its own would
+   die with it, and the host's (verify_cache_file) belongs to the auth
+   processes' user, so the login runs without one. */
 static int run_login(struct mr_db *db, const struct mr_config *config,
 		     const struct request *request, struct mr_match *match)
 {
 	struct mr_error error;
+	struct mr_login login;
+	enum mr_login_result result;
 
-	switch (mr_admission_login(db, config, request->user,
-				   request->password, match, &error)) {
+	result = mr_admission_login(db, config, NULL, request->user,
+				    request->password, &login, &error);
+	*match = login.match;
+	mr_account_wipe(&login.match.account);
+	switch (result) {
 	case MR_LOGIN_OK:
 		return 0;
 	case MR_LOGIN_TEMPFAIL:
@@ -243,13 +251,50 @@ static bool env_is(const char *name, const char *value)
 	return env != NULL && strcmp(env, value) == 0;
 }
 
-int main(int argc, char *argv[])
+/* The request answered: 0 when the reply program is to run (the reply
+   environment set), else the exit status. Wipes the request. */
+static int answer(const char *config_path, bool userdb_mode,
+		  struct request *request)
 {
-	struct mr_options options;
 	struct mr_config *config;
 	struct mr_db *db;
 	struct mr_error error;
 	struct mr_match match;
+	int status;
+
+	if (mr_password_init() < 0) {
+		log_line("libsodium initialisation failed");
+		sodium_memzero(request, sizeof(*request));
+		return EXIT_TEMPFAIL;
+	}
+	if (mr_config_load(config_path, &config, &error) < 0) {
+		log_line("%s", error.message);
+		sodium_memzero(request, sizeof(*request));
+		return EXIT_TEMPFAIL;
+	}
+	db = mr_db_create(config);
+	if (db == NULL) {
+		status = EXIT_TEMPFAIL;
+	} else {
+		mr_db_set_log(db, log_db_message, NULL);
+		status = userdb_mode ?
+			run_userdb(db, config, request, &match) :
+			run_login(db, config, request, &match);
+	}
+	sodium_memzero(request, sizeof(*request));
+	mr_db_destroy(&db);
+
+	if (status == 0 && export_userdb(config, &match.account,
+					 userdb_mode) < 0)
+		status = EXIT_TEMPFAIL;
+	mr_account_wipe(&match.account);
+	mr_config_free(&config);
+	return status;
+}
+
+int main(int argc, char *argv[])
+{
+	struct mr_options options;
 	struct request request;
 	bool userdb_mode;
 	int status;
@@ -277,34 +322,7 @@ int main(int argc, char *argv[])
 	}
 	if (read_request(&request) < 0)
 		return EXIT_PROTOCOL_MISUSE;
-
-	if (mr_password_init() < 0) {
-		log_line("libsodium initialisation failed");
-		sodium_memzero(&request, sizeof(request));
-		return EXIT_TEMPFAIL;
-	}
-	if (mr_config_load(options.config_path, &config, &error) < 0) {
-		log_line("%s", error.message);
-		sodium_memzero(&request, sizeof(request));
-		return EXIT_TEMPFAIL;
-	}
-	db = mr_db_create(config);
-	if (db == NULL) {
-		status = EXIT_TEMPFAIL;
-	} else {
-		mr_db_set_log(db, log_db_message, NULL);
-		status = userdb_mode ?
-			run_userdb(db, config, &request, &match) :
-			run_login(db, config, &request, &match);
-	}
-	sodium_memzero(&request, sizeof(request));
-	mr_db_destroy(&db);
-
-	if (status == 0 && export_userdb(config, &match.account,
-					 userdb_mode) < 0)
-		status = EXIT_TEMPFAIL;
-	mr_account_wipe(&match.account);
-	mr_config_free(&config);
+	status = answer(options.config_path, userdb_mode, &request);
 	if (status != 0)
 		return status;
 

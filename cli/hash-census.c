@@ -114,24 +114,85 @@ static bool census_list_unverifiable(const struct mr_config *config,
 	return true;
 }
 
+/* What the census gathers over every account. */
+struct census {
+	struct census_count counts[CENSUS_MAX_FORMATS];
+	unsigned int count;
+	struct census_cost costs[CENSUS_MAX_COSTS];
+	unsigned int cost_count;
+	/* accounts listed as to move before Stalwart, and as unverifiable
+	   (their rows in unverifiable_out, printed after the others) */
+	unsigned int listed, unverifiable;
+	FILE *unverifiable_out;
+};
+
+/* One account: counted by hash format, its PBKDF2 cost kept, and listed
+   when it must move before Stalwart or its hash verifies nowhere. */
+static void census_add_account(const struct mr_config *config,
+			       struct census *census,
+			       const struct mr_account *account)
+{
+	const char *format = mr_password_format(account->password);
+	struct census_count *c =
+		census_count_of(census->counts, &census->count, format);
+	bool may_login = mr_account_may_login(account);
+	unsigned long iterations;
+
+	c->accounts++;
+	c->admitted += may_login ? 1 : 0;
+	if (may_login &&
+	    mr_password_pbkdf2_iterations(account->password, &iterations))
+		census_add_cost(census->costs, &census->cost_count, iterations);
+	/* hashes no system verifies (unusable, empty, unknown) lock nobody
+	   out by moving: they are only counted */
+	if (may_login && mr_password_may_match(account->password) &&
+	    !mr_stalwart_can_verify(format)) {
+		printf("%llu\t%s@%s\t%s\n",
+		       (unsigned long long)account->account_id,
+		       output_text(account->localpart),
+		       output_text(account->domain), format);
+		census->listed++;
+	}
+	if (census_list_unverifiable(config, account, format,
+				     census->unverifiable_out))
+		census->unverifiable++;
+}
+
+static void census_print(const struct mr_config *config,
+			 struct census *census, const char *unverifiable_rows)
+{
+	printf("# format\taccounts\tmay log in\tStalwart verifies\n");
+	for (unsigned int i = 0; i < census->count; i++) {
+		const struct census_count *c = &census->counts[i];
+
+		printf("%s\t%lu\t%lu\t%s\n", c->format, c->accounts,
+		       c->admitted,
+		       mr_stalwart_can_verify(c->format) ? "yes" : "no");
+	}
+	printf("# %u account%s to move before Stalwart\n", census->listed,
+	       census->listed == 1 ? "" : "s");
+	printf("# stored hash refused at every login, by every front end:\n"
+	       "# account\tuser\tformat\tproblem\treason\n%s"
+	       "# %u account%s with an unverifiable hash\n",
+	       unverifiable_rows, census->unverifiable,
+	       census->unverifiable == 1 ? "" : "s");
+	census_print_costs(config, census->costs, census->cost_count);
+}
+
 int cmd_hash_census(const struct cli_context *cli, char *operands[])
 {
 	(void)operands;
-	const struct mr_config *config = cli->config;
-	struct census_count counts[CENSUS_MAX_FORMATS];
-	struct census_cost costs[CENSUS_MAX_COSTS];
-	unsigned int count = 0, listed = 0, unverifiable = 0, cost_count = 0;
+	struct census census = { .count = 0 };
 	char *unverifiable_rows = NULL;
 	size_t unverifiable_size = 0;
-	FILE *unverifiable_out;
-	unsigned long iterations;
-	struct mr_db_user_iter *iter = NULL;
+	struct mr_db_user_iter *iter;
 	struct mr_account account;
 	struct mr_error error;
 	enum mr_db_result ret = MR_DB_FAILED;
 
-	unverifiable_out = open_memstream(&unverifiable_rows, &unverifiable_size);
-	if (unverifiable_out == NULL) {
+	census.unverifiable_out = open_memstream(&unverifiable_rows,
+						 &unverifiable_size);
+	if (census.unverifiable_out == NULL) {
 		fprintf(stderr, "mailroute-auth: open_memstream: %s\n",
 			strerror(errno));
 		return EXIT_DB_FAILURE;
@@ -142,53 +203,19 @@ int cmd_hash_census(const struct cli_context *cli, char *operands[])
 		       "# account\tuser\tformat\n");
 		while ((ret = mr_db_user_iter_next(iter, &account, &error)) ==
 		       MR_DB_FOUND) {
-			const char *format = mr_password_format(account.password);
-			struct census_count *c =
-				census_count_of(counts, &count, format);
-			bool may_login = mr_account_may_login(&account);
-
-			c->accounts++;
-			c->admitted += may_login ? 1 : 0;
-			if (may_login &&
-			    mr_password_pbkdf2_iterations(account.password,
-							  &iterations))
-				census_add_cost(costs, &cost_count, iterations);
-			/* hashes no system verifies (unusable, empty, unknown)
-			   lock nobody out by moving: they are only counted */
-			if (may_login && mr_password_may_match(account.password) &&
-			    !mr_stalwart_can_verify(format)) {
-				printf("%llu\t%s@%s\t%s\n",
-				       (unsigned long long)account.account_id,
-				       output_text(account.localpart),
-				       output_text(account.domain), format);
-				listed++;
-			}
-			if (census_list_unverifiable(config, &account, format,
-						     unverifiable_out))
-				unverifiable++;
+			census_add_account(cli->config, &census, &account);
 			mr_account_wipe(&account);
 		}
 		mr_db_user_iter_deinit(&iter);
 	}
-	fclose(unverifiable_out);
+	fclose(census.unverifiable_out);
 	if (ret == MR_DB_FAILED) {
 		free(unverifiable_rows);
 		cli_database_error(&error);
 		return EXIT_DB_FAILURE;
 	}
-	printf("# format\taccounts\tmay log in\tStalwart verifies\n");
-	for (unsigned int i = 0; i < count; i++) {
-		printf("%s\t%lu\t%lu\t%s\n", counts[i].format,
-		       counts[i].accounts, counts[i].admitted,
-		       mr_stalwart_can_verify(counts[i].format) ? "yes" : "no");
-	}
-	printf("# %u account%s to move before Stalwart\n", listed,
-	       listed == 1 ? "" : "s");
-	printf("# stored hash refused at every login, by every front end:\n"
-	       "# account\tuser\tformat\tproblem\treason\n%s"
-	       "# %u account%s with an unverifiable hash\n",
-	       unverifiable_rows, unverifiable, unverifiable == 1 ? "" : "s");
+	census_print(cli->config, &census, unverifiable_rows);
 	free(unverifiable_rows);
-	census_print_costs(config, costs, cost_count);
-	return listed == 0 && unverifiable == 0 ? EXIT_FOUND : EXIT_REFUSED;
+	return census.listed == 0 && census.unverifiable == 0 ?
+		EXIT_FOUND : EXIT_REFUSED;
 }

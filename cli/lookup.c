@@ -16,20 +16,19 @@
 static void print_fields(const struct mr_config *config,
 			 const struct mr_account *account, int *status)
 {
-	struct mr_userdb_fields fields;
-	struct mr_dovecot_fields dovecot;
-	const struct mr_field *list = dovecot.list;
+	struct mr_dovecot_answer answer;
+	const struct mr_field *list = answer.dovecot.list;
 	struct mr_error error;
 
-	if (mr_userdb_fields_build(config, account, &fields, &error) < 0 ||
-	    mr_dovecot_fields_make(config, &fields, &dovecot, &error) < 0) {
-		mr_userdb_fields_free(&fields);
+	if (mr_dovecot_answer_make(config, account, false, &answer,
+				   &error) < 0) {
+		mr_dovecot_answer_free(&answer);
 		printf("refused: %s\n", error.message);
 		*status = EXIT_DB_FAILURE;
 		return;
 	}
-	printf("user\t%s\n", output_text(fields.user));
-	for (unsigned int i = 0; i < dovecot.count; i++) {
+	printf("user\t%s\n", output_text(answer.fields.user));
+	for (unsigned int i = 0; i < answer.dovecot.count; i++) {
 		/* one line per import, as Dovecot splits them */
 		if (strcmp(list[i].name, "userdb_import") == 0) {
 			char *imports = strdup(list[i].value), *save = NULL;
@@ -44,10 +43,9 @@ static void print_fields(const struct mr_config *config,
 			       output_text(list[i].value));
 		}
 	}
-	if (fields.continuity_withheld)
+	if (answer.fields.continuity_withheld)
 		printf("note\thosted and continuity: hosted wins, no autoexpunge\n");
-	mr_dovecot_fields_free(&dovecot);
-	mr_userdb_fields_free(&fields);
+	mr_dovecot_answer_free(&answer);
 }
 
 int cmd_lookup(const struct cli_context *cli, char *operands[])

@@ -1,18 +1,35 @@
 #include "mr-admission.h"
 #include "mr-password.h"
 
+#include <string.h>
+#include <time.h>
+
+static unsigned long long usecs_since(const struct timespec *start)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (unsigned long long)(now.tv_sec - start->tv_sec) * 1000000ULL +
+		(unsigned long long)((now.tv_nsec - start->tv_nsec) / 1000L);
+}
+
 enum mr_login_result mr_admission_login(struct mr_db *db,
 					const struct mr_config *config,
+					struct mr_verify_cache *cache,
 					const char *name,
 					const char *password,
-					struct mr_match *match_r,
+					struct mr_login *login_r,
 					struct mr_error *error)
 {
-	const struct mr_account *account = &match_r->account;
-	enum mr_password_result verified;
+	const struct mr_account *account = &login_r->match.account;
+	struct timespec start;
 	const char *reason;
 
-	switch (mr_resolve_login(db, name, match_r, error)) {
+	memset(login_r, 0, sizeof(*login_r));
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	login_r->lookup = mr_resolve_login(db, name, &login_r->match, error);
+	login_r->lookup_usecs = usecs_since(&start);
+	switch (login_r->lookup) {
 	case MR_DB_FAILED:
 		return MR_LOGIN_TEMPFAIL;
 	case MR_DB_NOT_FOUND:
@@ -21,10 +38,11 @@ enum mr_login_result mr_admission_login(struct mr_db *db,
 	case MR_DB_FOUND:
 		break;
 	}
-	verified = mr_password_verify(&config->hash, password,
-				      account->password, &reason);
-	return mr_admission_after_verify(config, account, password, verified,
-					 reason, error);
+	login_r->verified = mr_verify_cache_verify(cache, &config->hash,
+						   password, account->password,
+						   &login_r->cache_hit, &reason);
+	return mr_admission_after_verify(config, account, password,
+					 login_r->verified, reason, error);
 }
 
 enum mr_login_result

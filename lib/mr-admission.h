@@ -6,11 +6,12 @@
 #include "mr-error.h"
 #include "mr-password.h"
 #include "mr-resolve.h"
+#include "mr-verify-cache.h"
 
 /* The login and delivery decisions of SPEC 3, made here for every front
-   end: the checkpassword binary and the admin CLI (mr_admission_login),
-   and the Dovecot passdb, which resolves and verifies through Dovecot's
-   scheme and then asks mr_admission_after_verify(). */
+   end: the Dovecot passdb and the checkpassword binary log in through
+   mr_admission_login(), the userdb, checkpassword and the CLI find
+   recipients through mr_admission_recipient(). */
 
 enum mr_login_result {
 	/* database unreachable, data error, a library or resource failure
@@ -30,15 +31,34 @@ enum mr_login_result {
 	MR_LOGIN_OK,
 };
 
-/* Resolves the login name (exact localpart), verifies the password, then
-   decides with mr_admission_after_verify(). error tells why (for the log)
-   on every result but MR_LOGIN_OK. The account stays in match_r for the
-   caller; wipe it. */
+/* What a login came to beside the decision, for the front's logs and
+   events. */
+struct mr_login {
+	/* the name's resolution: MR_DB_FOUND with the account in match (the
+	   caller wipes it, mr_account_wipe), MR_DB_NOT_FOUND (an unknown
+	   user: error says why), MR_DB_FAILED */
+	enum mr_db_result lookup;
+	/* how long the resolution took, verification apart */
+	unsigned long long lookup_usecs;
+	struct mr_match match;
+	/* a found account's password check: MR_PASSWORD_MISMATCH tells a
+	   wrong password from a refused stored hash */
+	enum mr_password_result verified;
+	/* the verified-credential cache answered the check */
+	bool cache_hit;
+};
+
+/* The one login path: resolves the name (exact localpart), verifies the
+   password through cache (NULL: none) and decides with
+   mr_admission_after_verify(). An unknown user costs a decoy
+   verification, so that it looks and takes like a wrong password. error
+   tells why on every result but MR_LOGIN_OK. */
 enum mr_login_result mr_admission_login(struct mr_db *db,
 					const struct mr_config *config,
+					struct mr_verify_cache *cache,
 					const char *name,
 					const char *password,
-					struct mr_match *match_r,
+					struct mr_login *login_r,
 					struct mr_error *error);
 
 /* The login decision for a found account once `password` was checked

@@ -34,6 +34,32 @@ static int rows_bind(MYSQL_STMT *stmt, unsigned int *count_r,
 	return 0;
 }
 
+/* A fetched row's values as text, NULL for NULL, into row; -1 (error
+   set) for a value cut short or holding a NUL byte, never passed on. */
+static int row_values_finish(unsigned int count,
+			     char values[][MR_DB_VALUE_SIZE],
+			     const unsigned long *lengths,
+			     const my_bool *is_null, my_bool *truncated,
+			     const char **row, struct mr_error *error)
+{
+	for (unsigned int i = 0; i < count; i++) {
+		if (truncated[i]) {
+			mr_error_set(error, "a value longer than %u bytes",
+				     MR_DB_VALUE_SIZE - 1);
+			truncated[i] = 0;
+			return -1;
+		}
+		values[i][is_null[i] ? 0 : lengths[i]] = '\0';
+		row[i] = is_null[i] ? NULL : values[i];
+		if (!is_null[i] && strlen(values[i]) != lengths[i]) {
+			mr_error_set(error, "column %u of a row holds a NUL "
+				     "byte: a data error", i + 1);
+			return -1;
+		}
+	}
+	return 0;
+}
+
 int mr_db_query_rows(struct mr_db *db, const char *query,
 		     const char *const *params, unsigned int param_count,
 		     mr_db_row_callback *callback, void *context,
@@ -73,25 +99,9 @@ int mr_db_query_rows(struct mr_db *db, const char *query,
 	/* read every row even after a failure: the connection must be left
 	   ready for the next statement */
 	while ((fetched = db_fetch(db, stmt, error)) > 0) {
-		if (ret < 0)
-			continue;
-		for (unsigned int i = 0; i < count; i++) {
-			if (truncated[i]) {
-				mr_error_set(error, "a value longer than %u "
-					     "bytes", MR_DB_VALUE_SIZE - 1);
-				truncated[i] = 0;
-				ret = -1;
-			}
-			values[i][is_null[i] ? 0 : lengths[i]] = '\0';
-			row[i] = is_null[i] ? NULL : values[i];
-			/* never a value silently cut at a NUL */
-			if (ret == 0 && !is_null[i] &&
-			    strlen(values[i]) != lengths[i]) {
-				mr_error_set(error, "column %u of a row holds "
-					     "a NUL byte: a data error", i + 1);
-				ret = -1;
-			}
-		}
+		if (ret == 0)
+			ret = row_values_finish(count, values, lengths, is_null,
+						truncated, row, error);
 		if (ret == 0)
 			ret = callback(context, count, row, error);
 	}

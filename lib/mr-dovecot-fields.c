@@ -131,3 +131,23 @@ void mr_dovecot_fields_free(struct mr_dovecot_fields *dovecot)
 		free(dovecot->list[i].value);
 	memset(dovecot, 0, sizeof(*dovecot));
 }
+
+int mr_dovecot_answer_make(const struct mr_config *config,
+			   const struct mr_account *account, bool dovecot24,
+			   struct mr_dovecot_answer *answer_r,
+			   struct mr_error *error)
+{
+	memset(answer_r, 0, sizeof(*answer_r));
+	if (mr_userdb_fields_build(config, account, &answer_r->fields,
+				   error) < 0)
+		return -1;
+	return (dovecot24 ? mr_dovecot24_fields_make :
+		mr_dovecot_fields_make)(config, &answer_r->fields,
+					&answer_r->dovecot, error);
+}
+
+void mr_dovecot_answer_free(struct mr_dovecot_answer *answer)
+{
+	mr_dovecot_fields_free(&answer->dovecot);
+	mr_userdb_fields_free(&answer->fields);
+}

@@ -45,4 +45,19 @@ int mr_dovecot24_fields_make(const struct mr_config *config,
 			     struct mr_error *error);
 void mr_dovecot_fields_free(struct mr_dovecot_fields *dovecot);
 
+/* An account's whole userdb answer, as every front sends it: its values
+   (the canonical user, home, ...) and Dovecot's fields made of them, in
+   2.3's names or, dovecot24, 2.4's. */
+struct mr_dovecot_answer {
+	struct mr_userdb_fields fields;
+	struct mr_dovecot_fields dovecot;
+};
+/* -1 with error set for an account no safe path can be made for, or out
+   of memory; free the answer either way. */
+int mr_dovecot_answer_make(const struct mr_config *config,
+			   const struct mr_account *account, bool dovecot24,
+			   struct mr_dovecot_answer *answer_r,
+			   struct mr_error *error);
+void mr_dovecot_answer_free(struct mr_dovecot_answer *answer);
+
 #endif

@@ -81,17 +81,17 @@ static void backend_log_db_message(void *context, enum mr_db_log_level level,
 }
 
 struct mr_db *mailroute_backend_db(struct mailroute_backend *backend,
-				   struct mr_error *error)
+				   struct event *event)
 {
 	if (!worker) {
-		mr_error_set(error, "database lookup outside an auth-worker "
-			     "process (the driver must stay blocking)");
+		e_error(event, "database lookup outside an auth-worker "
+			"process (the driver must stay blocking)");
 		return NULL;
 	}
 	if (backend->db == NULL) {
 		backend->db = mr_db_create(backend->config);
 		if (backend->db == NULL) {
-			mr_error_set(error, "out of memory");
+			e_error(event, "out of memory for the database handle");
 			return NULL;
 		}
 		backend->event = event_create(auth_event);
@@ -115,17 +115,21 @@ static void backend_report_to_master(struct mr_db *db)
 		mailroute_worker_send_error();
 }
 
+long long mailroute_usecs_since(const struct timeval *start)
+{
+	struct timeval now;
+
+	i_gettimeofday(&now);
+	return timeval_diff_usecs(&now, start);
+}
+
 void mailroute_lookup_finished(struct event *parent, struct mr_db *db,
 			       const char *lookup, enum mr_db_result result,
-			       const struct timeval *start)
+			       long long usecs)
 {
 	const char *outcome = result == MR_DB_FOUND ? "found" :
 		result == MR_DB_NOT_FOUND ? "not_found" : "failed";
-	struct timeval now;
-	long long usecs;
 
-	i_gettimeofday(&now);
-	usecs = timeval_diff_usecs(&now, start);
 	e_debug(event_create_passthrough(parent)->
 		set_name("mailroute_lookup_finished")->
 		add_str("lookup", lookup)->add_str("result", outcome)->
@@ -139,39 +143,38 @@ int mailroute_export_account(struct auth_request *request,
 			     const struct mr_match *match, bool as_prefetch)
 {
 	struct event *event = authdb_event(request);
-	struct mr_userdb_fields fields;
-	struct mr_dovecot_fields dovecot;
-	const struct mr_field *list = dovecot.list;
+	struct mr_dovecot_answer answer;
+	const struct mr_userdb_fields *fields = &answer.fields;
+	const struct mr_dovecot_fields *dovecot = &answer.dovecot;
+	const struct mr_field *list = dovecot->list;
 	struct mr_error error;
 
-	if (mr_userdb_fields_build(config, &match->account, &fields,
-				   &error) < 0 ||
-	    mailroute_dovecot_fields_make(config, &fields, &dovecot,
-					  &error) < 0) {
-		mr_userdb_fields_free(&fields);
+	if (mr_dovecot_answer_make(config, &match->account,
+				   MAILROUTE_DOVECOT24_NAMES, &answer,
+				   &error) < 0) {
+		mr_dovecot_answer_free(&answer);
 		e_error(event, "%s", error.message);
 		return -1;
 	}
-	if (fields.continuity_withheld) {
+	if (fields->continuity_withheld) {
 		e_debug(event, "account %llu is hosted and continuity: hosted "
 			"wins, no autoexpunge",
 			(unsigned long long)match->account.account_id);
 	}
 	if (as_prefetch) {
-		auth_request_set_field(request, "user", fields.user, NULL);
-		for (unsigned int i = 0; i < dovecot.count; i++) {
+		auth_request_set_field(request, "user", fields->user, NULL);
+		for (unsigned int i = 0; i < dovecot->count; i++) {
 			auth_request_set_field(request,
 				t_strconcat("userdb_", list[i].name, NULL),
 				list[i].value, NULL);
 		}
 	} else {
-		auth_request_set_userdb_field(request, "user", fields.user);
-		for (unsigned int i = 0; i < dovecot.count; i++) {
+		auth_request_set_userdb_field(request, "user", fields->user);
+		for (unsigned int i = 0; i < dovecot->count; i++) {
 			auth_request_set_userdb_field(request, list[i].name,
 						      list[i].value);
 		}
 	}
-	mr_dovecot_fields_free(&dovecot);
-	mr_userdb_fields_free(&fields);
+	mr_dovecot_answer_free(&answer);
 	return 0;
 }

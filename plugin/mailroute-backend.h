@@ -29,10 +29,10 @@ struct mailroute_backend *mailroute_backend_get(const char *driver,
 						const char *config_path);
 void mailroute_backend_unref(struct mailroute_backend **backend);
 
-/* The handle for queries; NULL with the reason in error outside
-   auth-worker processes. */
+/* The handle for queries; NULL, the reason logged to event, outside
+   auth-worker processes or out of memory. */
 struct mr_db *mailroute_backend_db(struct mailroute_backend *backend,
-				   struct mr_error *error);
+				   struct event *event);
 
 /* The end of one lookup as a Dovecot event, as the sql driver's
    sql_query_finished: named mailroute_lookup_finished, with the fields
@@ -42,7 +42,9 @@ struct mr_db *mailroute_backend_db(struct mailroute_backend *backend,
    worker throttle). */
 void mailroute_lookup_finished(struct event *parent, struct mr_db *db,
 			       const char *lookup, enum mr_db_result result,
-			       const struct timeval *start);
+			       long long usecs);
+/* Microseconds since start, for mailroute_lookup_finished(). */
+long long mailroute_usecs_since(const struct timeval *start);
 
 /* Sets user (canonical) and the userdb fields of SPEC 4 on the request:
    as userdb fields (userdb lookup) or as userdb_* passdb fields for the

@@ -23,7 +23,7 @@
 #  define mailroute_log_password_mismatch(request) \
 	auth_request_db_log_password_mismatch(request)
 /* userdb fields are settings overrides: mail_driver, mail_path, ... */
-#  define mailroute_dovecot_fields_make mr_dovecot24_fields_make
+#  define MAILROUTE_DOVECOT24_NAMES true
 
 /* preinit(pool, event, [params,] module_r, error_r); the configuration
    file comes from the mailroute_config_file setting of the passdb/userdb.
@@ -61,7 +61,7 @@ static int name(pool_t pool, struct event *event, \
 	auth_request_log_unknown_user(request, AUTH_SUBSYS_DB)
 #  define mailroute_log_password_mismatch(request) \
 	auth_request_log_password_mismatch(request, AUTH_SUBSYS_DB)
-#  define mailroute_dovecot_fields_make mr_dovecot_fields_make
+#  define MAILROUTE_DOVECOT24_NAMES false
 
 /* preinit(pool, args): args is the configuration file (empty: the
    built-in default) */

@@ -11,8 +11,8 @@
    WHAT IT DOES
    The login name is resolved by exact address (ASCII case-insensitive,
    every other byte exact); the password is verified here against the
-   stored Django hash; mr_admission_after_verify() (lib/) decides, as it
-   does for checkpassword and the CLI. Success sets the canonical user, the
+   stored Django hash, and lib/'s mr_admission_login() decides: the one
+   login path checkpassword takes too. Success sets the canonical user, the
    userdb_* prefetch fields and password={DJANGO}<hash> for auth_cache.
    lookup_credentials hands out {DJANGO}<hash> for admitted accounts only.
 
@@ -53,35 +53,30 @@ passdb_module(struct auth_request *request)
 	return (struct mailroute_passdb_module *)request->passdb->passdb;
 }
 
-/* Resolves the login name. Failures are logged; NOT_FOUND has spent the
-   time of a password verification already. */
+/* Resolves the login name for lookup_credentials, which has no password
+   to check. Failures are logged. */
 static enum passdb_result
 passdb_mailroute_find(struct mailroute_passdb_module *module,
-		      struct auth_request *request, const char *password,
-		      struct mr_match *match_r)
+		      struct auth_request *request, struct mr_match *match_r)
 {
-	const struct mr_config *config = module->backend->config;
 	struct event *event = authdb_event(request);
 	struct mr_error error = { "" };
 	enum mr_db_result found;
 	struct timeval start;
 	struct mr_db *db;
 
-	db = mailroute_backend_db(module->backend, &error);
-	if (db == NULL) {
-		e_error(event, "%s", error.message);
+	db = mailroute_backend_db(module->backend, event);
+	if (db == NULL)
 		return PASSDB_RESULT_INTERNAL_FAILURE;
-	}
 	i_gettimeofday(&start);
 	found = mr_resolve_login(db, request->fields.user, match_r, &error);
-	mailroute_lookup_finished(event, db, "login", found, &start);
+	mailroute_lookup_finished(event, db, "login", found,
+				  mailroute_usecs_since(&start));
 	switch (found) {
 	case MR_DB_FAILED:
 		e_error(event, "%s", error.message);
 		return PASSDB_RESULT_INTERNAL_FAILURE;
 	case MR_DB_NOT_FOUND:
-		if (password != NULL)
-			mr_password_verify_dummy(&config->hash, password);
 		if (error.message[0] != '\0')
 			e_debug(event, "%s", error.message);
 		mailroute_log_unknown_user(request);
@@ -129,15 +124,61 @@ static void verify_cache_report(struct event *parent,
 		stats.evictions);
 }
 
-/* The password is verified here, with this passdb's caps and
-   verified-credential cache, not by Dovecot core through the scheme: the
-   decision (mr_admission_after_verify) must tell a library failure from
-   a mismatch, and only a login that succeeded hands the hash to
-   Dovecot's auth cache. A cache hit re-checks the password and nothing
-   else, so a hash cached by a failed login of a disabled account would
-   let its correct password in. USER_DISABLED is never cached, and a
-   mismatch without a password is not either (2.3.13-2.3.21,
-   auth_request_save_cache()). */
+/* Dovecot's answer to a login decision, logged as Dovecot logs its own
+   (unknown user, password mismatch), an operator's problem as an
+   error. */
+static enum passdb_result
+passdb_mailroute_result(struct mailroute_passdb_module *module,
+			struct auth_request *request,
+			enum mr_login_result decision,
+			const struct mr_login *login,
+			const struct mr_error *error)
+{
+	struct event *event = authdb_event(request);
+
+	switch (decision) {
+	case MR_LOGIN_OK:
+		/* the scheme is explicit: a stored value in braces must not
+		   choose its own ({PLAIN}...) when the cache re-verifies */
+		auth_request_set_field(request, "password",
+				       t_strconcat("{" MAILROUTE_SCHEME "}",
+						   login->match.account.password,
+						   NULL), NULL);
+		return passdb_mailroute_accept(module, request, &login->match);
+	case MR_LOGIN_FAILED:
+		if (login->lookup == MR_DB_NOT_FOUND) {
+			if (error->message[0] != '\0')
+				e_debug(event, "%s", error->message);
+			mailroute_log_unknown_user(request);
+			return PASSDB_RESULT_USER_UNKNOWN;
+		}
+		if (login->verified == MR_PASSWORD_MISMATCH)
+			mailroute_log_password_mismatch(request);
+		else
+			e_info(event, "%s", error->message);
+		return PASSDB_RESULT_PASSWORD_MISMATCH;
+	case MR_LOGIN_BAD_HASH:
+		e_error(event, "%s", error->message);
+		return PASSDB_RESULT_PASSWORD_MISMATCH;
+	case MR_LOGIN_DISABLED:
+		e_info(event, "%s", error->message);
+		return PASSDB_RESULT_USER_DISABLED;
+	case MR_LOGIN_TEMPFAIL:
+		break;
+	}
+	e_error(event, "%s", error->message);
+	return PASSDB_RESULT_INTERNAL_FAILURE;
+}
+
+/* The login goes the one way every front takes (mr_admission_login),
+   with this passdb's caps and the verified-credential cache the DJANGO
+   scheme owns, not through Dovecot core and the scheme: the decision
+   must tell a library failure from a mismatch, and only a login that
+   succeeded hands the hash to Dovecot's auth cache. A cache hit re-checks
+   the password and nothing else, so a hash cached by a failed login of a
+   disabled account would let its correct password in. USER_DISABLED is
+   never cached, and a mismatch without a password is not either
+   (2.3.13-2.3.21, auth_request_save_cache()). */
 static enum passdb_result
 passdb_mailroute_verify(struct mailroute_passdb_module *module,
 			struct auth_request *request, const char *password)
@@ -145,52 +186,27 @@ passdb_mailroute_verify(struct mailroute_passdb_module *module,
 	struct event *event = authdb_event(request);
 	struct mr_verify_cache *cache = mailroute_django_verify_cache();
 	struct mr_error error = { "" };
-	enum mr_password_result verified;
+	enum mr_login_result decision;
 	enum passdb_result result;
-	struct mr_match match;
-	const char *reason;
-	bool cached;
+	struct mr_login login;
+	struct mr_db *db;
 
-	result = passdb_mailroute_find(module, request, password, &match);
-	if (result != PASSDB_RESULT_OK)
-		return result;
-	verified = mr_verify_cache_verify(cache, &module->backend->config->hash,
-					  password, match.account.password,
-					  &cached, &reason);
-	verify_cache_report(event, cache, cached);
-	switch (mr_admission_after_verify(module->backend->config,
-					  &match.account, password, verified,
-					  reason, &error)) {
-	case MR_LOGIN_OK:
-		/* the scheme is explicit: a stored value in braces must not
-		   choose its own ({PLAIN}...) when the cache re-verifies */
-		auth_request_set_field(request, "password",
-				       t_strconcat("{" MAILROUTE_SCHEME "}",
-						   match.account.password,
-						   NULL), NULL);
-		result = passdb_mailroute_accept(module, request, &match);
-		break;
-	case MR_LOGIN_FAILED:
-		if (verified == MR_PASSWORD_MISMATCH)
-			mailroute_log_password_mismatch(request);
-		else
-			e_info(event, "%s", error.message);
-		result = PASSDB_RESULT_PASSWORD_MISMATCH;
-		break;
-	case MR_LOGIN_BAD_HASH:
-		e_error(event, "%s", error.message);
-		result = PASSDB_RESULT_PASSWORD_MISMATCH;
-		break;
-	case MR_LOGIN_DISABLED:
-		e_info(event, "%s", error.message);
-		result = PASSDB_RESULT_USER_DISABLED;
-		break;
-	case MR_LOGIN_TEMPFAIL:
-		e_error(event, "%s", error.message);
-		result = PASSDB_RESULT_INTERNAL_FAILURE;
-		break;
+	db = mailroute_backend_db(module->backend, event);
+	if (db == NULL)
+		return PASSDB_RESULT_INTERNAL_FAILURE;
+	decision = mr_admission_login(db, module->backend->config, cache,
+				      request->fields.user, password, &login,
+				      &error);
+	mailroute_lookup_finished(event, db, "login", login.lookup,
+				  (long long)login.lookup_usecs);
+	if (login.lookup == MR_DB_FOUND) {
+		e_debug(event, "login name matched account %llu exactly",
+			(unsigned long long)login.match.account.account_id);
+		verify_cache_report(event, cache, login.cache_hit);
 	}
-	mr_account_wipe(&match.account);
+	result = passdb_mailroute_result(module, request, decision, &login,
+					 &error);
+	mr_account_wipe(&login.match.account);
 	return result;
 }
 
@@ -212,7 +228,7 @@ static void mailroute_lookup_credentials(struct auth_request *request,
 	struct mr_match match;
 	enum passdb_result result;
 
-	result = passdb_mailroute_find(module, request, NULL, &match);
+	result = passdb_mailroute_find(module, request, &match);
 	if (result != PASSDB_RESULT_OK) {
 		passdb_handle_credentials(result, NULL, NULL, callback,
 					  request);

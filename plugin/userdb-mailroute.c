@@ -64,15 +64,14 @@ userdb_mailroute_find(struct mailroute_userdb_module *module,
 	struct mr_db *db;
 	char rule[32];
 
-	db = mailroute_backend_db(module->backend, &error);
-	if (db == NULL) {
-		e_error(event, "%s", error.message);
+	db = mailroute_backend_db(module->backend, event);
+	if (db == NULL)
 		return USERDB_RESULT_INTERNAL_FAILURE;
-	}
 	i_gettimeofday(&start);
 	found = mr_admission_recipient(db, config, request->fields.user,
 				       &match, &error);
-	mailroute_lookup_finished(event, db, "recipient", found, &start);
+	mailroute_lookup_finished(event, db, "recipient", found,
+				  mailroute_usecs_since(&start));
 	switch (found) {
 	case MR_DB_FAILED:
 		e_error(event, "%s", error.message);
@@ -114,12 +113,15 @@ mailroute_iterate_init(struct auth_request *request,
 	ctx->ctx.auth_request = request;
 	ctx->ctx.callback = callback;
 	ctx->ctx.context = context;
-	db = mailroute_backend_db(module->backend, &error);
-	if (db != NULL)
+	db = mailroute_backend_db(module->backend, authdb_event(request));
+	if (db != NULL) {
 		ctx->iter = mr_db_user_iter_init(db, MR_DB_USERS_RECEIVING,
 						 &error);
+		if (ctx->iter == NULL)
+			e_error(authdb_event(request), "iterate: %s",
+				error.message);
+	}
 	if (ctx->iter == NULL) {
-		e_error(authdb_event(request), "iterate: %s", error.message);
 		ctx->ctx.failed = TRUE;
 	}
 	return &ctx->ctx;

@@ -24,6 +24,7 @@ int main(void)
 	if (mr_password_init() < 0)
 		return EXIT_FAILURE;
 	runner = srunner_create(address_suite());
+	srunner_add_suite(runner, admission_suite());
 	srunner_add_suite(runner, config_suite());
 	srunner_add_suite(runner, db_hosts_suite());
 	srunner_add_suite(runner, password_suite());

@@ -12,6 +12,7 @@ void unit_config_setup(void);
 void unit_config_teardown(void);
 
 Suite *address_suite(void);
+Suite *admission_suite(void);
 Suite *config_suite(void);
 Suite *db_hosts_suite(void);
 Suite *password_suite(void);
