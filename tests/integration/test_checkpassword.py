@@ -6,7 +6,7 @@ import subprocess
 
 import pytest
 
-from mrtest import checkpassword, fixtures
+from mrtest import checkpassword, expected, fixtures
 from mrtest.dovecot import Dovecot, checkpassword_auth, share_config_with_dovecot
 from mrtest.paths import CHECKPASSWORD
 
@@ -18,42 +18,16 @@ EXIT_TEMPFAIL = 111
 
 pw = fixtures.fixture_password
 
-# (login name, password, expected status, canonical user or None)
-LOGINS = [
-    ("john@example.com", pw("john@example.com"), EXIT_OK, "john@example.com"),
-    ("JOHN@Example.COM", pw("john@example.com"), EXIT_OK, "john@example.com"),
-    ("john@example.net", pw("john@example.com"), EXIT_OK, "john@example.com"),
-    ("johnny@example.com", pw("john@example.com"), EXIT_OK, "john@example.com"),
-    ("john@john-external.example", pw("john@example.com"), EXIT_OK, "john@example.com"),
-    ("john-smith@example.com", pw("john-smith@example.com"), EXIT_OK, "john-smith@example.com"),
-    ("jürgen@example.com", pw("jürgen@example.com"), EXIT_OK, "jürgen@example.com"),
-    ("mary@MIXED-ALIAS.example", pw("Mary@Mixed.Example"), EXIT_OK, "Mary@Mixed.Example"),
-    ("postmaster@mixed.example", pw("Mary@Mixed.Example"), EXIT_OK, "Mary@Mixed.Example"),
-    ("cont@continuity30.org", pw("cont@continuity30.org"), EXIT_OK, "cont@continuity30.org"),
-    ("both@both.net", pw("both@both.net"), EXIT_OK, "both@both.net"),
-    ("optin@nothosted.com", pw("optin@nothosted.com"), EXIT_OK, "optin@nothosted.com"),
-    ("dup1@quota0.com", pw("dup1@quota0.com"), EXIT_OK, "dup1@quota0.com"),
-    # refused: wrong password, unknown, detail address (passdb is exact)
-    ("john@example.com", "pw-john@example.co", EXIT_FAILED, None),
-    ("john@example.com", "", EXIT_FAILED, None),
-    ("john-smith@example.com", pw("john@example.com"), EXIT_FAILED, None),
-    ("nobody@example.com", "whatever", EXIT_FAILED, None),
-    ("john@nowhere.example", pw("john@example.com"), EXIT_FAILED, None),
-    ("john+tag@example.com", pw("john@example.com"), EXIT_FAILED, None),
-    ("john", pw("john@example.com"), EXIT_FAILED, None),
-    # correct password, not admitted (disabled)
-    ("inactive@example.com", pw("inactive@example.com"), EXIT_FAILED, None),
-    ("nothosted@nothosted.com", pw("nothosted@nothosted.com"), EXIT_FAILED, None),
-    ("optout@example.com", pw("optout@example.com"), EXIT_FAILED, None),
-    # unusable stored hashes never match
-    ("nopass@example.com", "anything", EXIT_FAILED, None),
-    ("emptypw@example.com", "", EXIT_FAILED, None),
-    # correct password but no safe path, or two accounts: internal failure
-    ("../x@unsafe.test", pw("../x@unsafe.test"), EXIT_TEMPFAIL, None),
-    ("a/b@unsafe.test", pw("a/b@unsafe.test"), EXIT_TEMPFAIL, None),
-    ("short@x", pw("short@x"), EXIT_TEMPFAIL, None),
-    ("shared-box@quota0.com", pw("dup1@quota0.com"), EXIT_TEMPFAIL, None),
-]
+# exit statuses for the expected outcomes (mrtest/expected.py)
+LOGIN_STATUS = {"ok": EXIT_OK, "refused": EXIT_FAILED, "tempfail": EXIT_TEMPFAIL}
+# checkpassword-reply exits 2 on success when AUTHORIZED=2 (Dovecot's
+# userdb success code), which is what reaches Dovecot
+USERDB_STATUS = {"found": EXIT_MISUSE, "unknown": EXIT_UNKNOWN, "tempfail": EXIT_TEMPFAIL}
+LOGINS = [(login, password, LOGIN_STATUS[outcome], user)
+          for login, password, outcome, user in expected.LOGINS]
+LOOKUPS = [(recipient, USERDB_STATUS[outcome],
+            fields and {"userdb_" + key: value for key, value in fields.items()})
+           for recipient, outcome, fields in expected.LOOKUPS]
 
 
 @pytest.mark.parametrize("login,password,status,user", LOGINS,
@@ -72,69 +46,6 @@ def test_login(config, login, password, status, user):
     # never a password or a hash in what Dovecot logs
     assert password == "" or password not in result.stderr
     assert "pbkdf2_sha256$" not in result.stderr and "argon2$" not in result.stderr
-
-
-HOME = "/data/mailstorage/e/x/example.com"
-IMPORTS_30 = "\t".join("namespace/inbox/mailbox/%s/autoexpunge=30d" % box for box in (
-    "inbox", "Drafts", "Quarantine", "Quarantine.Spam", "Quarantine.BadHeaders",
-    "Quarantine.BannedFiles", "Quarantine.Blocked", "Quarantine.Virus", "Trash", "Sent"))
-
-# (recipient, expected status, expected userdb fields; None = absent)
-LOOKUPS = [
-    ("john@example.com", EXIT_MISUSE, {"userdb_user": "john@example.com",
-     "userdb_home": HOME + "/j/john", "userdb_quota_rule": "*:storage=1024M",
-     "userdb_acl_groups": None, "userdb_userdb_import": None}),
-    ("john+tag@example.net", EXIT_MISUSE, {"userdb_user": "john@example.com",
-     "userdb_home": HOME + "/j/john"}),
-    ("john-smith@example.com", EXIT_MISUSE, {"userdb_user": "john-smith@example.com",
-     "userdb_home": HOME + "/j/john-smith"}),
-    ("john-smith+x@example.com", EXIT_MISUSE, {"userdb_user": "john-smith@example.com"}),
-    ("john-other@example.com", EXIT_MISUSE, {"userdb_user": "john@example.com"}),
-    ("johnny+a-b@example.com", EXIT_MISUSE, {"userdb_user": "john@example.com"}),
-    ("JüRGEN+x@EXAMPLE.NET", EXIT_MISUSE, {"userdb_user": "jürgen@example.com",
-     "userdb_home": HOME + "/j/jürgen"}),
-    ("JOHN@EXAMPLE.COM", EXIT_MISUSE, {"userdb_user": "john@example.com"}),
-    ("inactive@example.com", EXIT_MISUSE, {"userdb_user": "inactive@example.com"}),
-    ("nopass@example.com", EXIT_MISUSE, {"userdb_user": "nopass@example.com"}),
-    ("optin@nothosted.com", EXIT_MISUSE, {"userdb_user": "optin@nothosted.com",
-     "userdb_quota_rule": None}),
-    ("bigquota@example.com", EXIT_MISUSE, {"userdb_quota_rule": "*:storage=10240M"}),
-    ("zero@quota0.com", EXIT_MISUSE, {"userdb_quota_rule": "*:storage=0M"}),
-    ("alice@shared-a.com", EXIT_MISUSE, {"userdb_quota_rule": "*:storage=500M"}),
-    ("cont+x@continuity30.org", EXIT_MISUSE, {"userdb_user": "cont@continuity30.org",
-     "userdb_acl_groups": "continuity", "userdb_userdb_import": IMPORTS_30,
-     "userdb_quota_rule": None}),
-    ("contnull@contnull.org", EXIT_MISUSE, {"userdb_acl_groups": "continuity",
-     "userdb_userdb_import": None, "userdb_quota_rule": "*:storage=200M"}),
-    ("cont0@cont0.org", EXIT_MISUSE, {"userdb_acl_groups": "continuity",
-     "userdb_userdb_import": None}),
-    ("contuser@example.com", EXIT_MISUSE, {"userdb_acl_groups": "continuity",
-     "userdb_userdb_import": IMPORTS_30.replace("=30d", "=7d"),
-     "userdb_quota_rule": "*:storage=1024M"}),
-    ("both@both.net", EXIT_MISUSE, {"userdb_acl_groups": None, "userdb_userdb_import": None,
-     "userdb_quota_rule": "*:storage=300M"}),
-    ("Mary+list@mixed-alias.example", EXIT_MISUSE, {"userdb_user": "Mary@Mixed.Example",
-     "userdb_home": "/data/mailstorage/M/i/Mixed.Example/M/Mary"}),
-    # refused: unknown, not hosted, switched off
-    ("nobody@example.com", EXIT_UNKNOWN, None),
-    ("nothosted@nothosted.com", EXIT_UNKNOWN, None),
-    ("optout@example.com", EXIT_UNKNOWN, None),
-    ("optout+x@example.com", EXIT_UNKNOWN, None),
-    ("+john@example.com", EXIT_UNKNOWN, None),
-    # SPEC 3: only ASCII letters fold; MariaDB's utf8_general_ci would
-    # also hand these to john@example.com and jürgen@example.com
-    ("jöhn@example.com", EXIT_UNKNOWN, None),
-    ("jóhn@éxample.com", EXIT_UNKNOWN, None),
-    ("john@exämple.com", EXIT_UNKNOWN, None),
-    ("jurgen@example.com", EXIT_UNKNOWN, None),
-    ("JÜRGEN@example.com", EXIT_UNKNOWN, None),
-    ("jöhn+x@example.com", EXIT_UNKNOWN, None),
-    # no safe path, two accounts for one address: internal failure
-    ("../x@unsafe.test", EXIT_TEMPFAIL, None),
-    ("a/b@unsafe.test", EXIT_TEMPFAIL, None),
-    ("short@x", EXIT_TEMPFAIL, None),
-    ("shared-box@quota0.com", EXIT_TEMPFAIL, None),
-]
 
 
 @pytest.mark.parametrize("recipient,status,expected", LOOKUPS,
@@ -231,7 +142,7 @@ def test_qmail_style_environment(config):
                                reply_program="/bin/sh",
                                args=["-c", config, "/bin/sh", "-c", 'printf "%s|%s" "$USER" "$HOME" >&4'])
     assert result.status == 0
-    assert result.raw_reply == "john@example.com|" + HOME + "/j/john"
+    assert result.raw_reply == "john@example.com|" + expected.HOME + "/j/john"
 
 
 def test_help_and_version():
