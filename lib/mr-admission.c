@@ -1,17 +1,9 @@
 #include "mr-admission.h"
+#include "mr-clock.h"
 #include "mr-password.h"
 
 #include <string.h>
 #include <time.h>
-
-static unsigned long long usecs_since(const struct timespec *start)
-{
-	struct timespec now;
-
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	return (unsigned long long)(now.tv_sec - start->tv_sec) * 1000000ULL +
-		(unsigned long long)((now.tv_nsec - start->tv_nsec) / 1000L);
-}
 
 enum mr_login_result mr_admission_login(struct mr_db *db,
 					const struct mr_config *config,
@@ -26,9 +18,9 @@ enum mr_login_result mr_admission_login(struct mr_db *db,
 	const char *reason;
 
 	memset(login_r, 0, sizeof(*login_r));
-	clock_gettime(CLOCK_MONOTONIC, &start);
+	mr_clock_start(&start);
 	login_r->lookup = mr_resolve_login(db, name, &login_r->match, error);
-	login_r->lookup_usecs = usecs_since(&start);
+	login_r->lookup_usecs = mr_clock_usecs_since(&start);
 	switch (login_r->lookup) {
 	case MR_DB_FAILED:
 		return MR_LOGIN_TEMPFAIL;

@@ -4,6 +4,7 @@
    whose connection was lost. What runs through it: mr-db-account.c,
    mr-db-rows.c. */
 
+#include "mr-clock.h"
 #include "mr-db-private.h"
 #include "mr-text.h"
 
@@ -174,15 +175,6 @@ static const char *host_label(const struct mr_db_host *host, char *buf,
 	return buf;
 }
 
-static unsigned long long milliseconds_since(const struct timespec *start)
-{
-	struct timespec now;
-
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	return (unsigned long long)(now.tv_sec - start->tv_sec) * 1000ULL +
-		(unsigned long long)((now.tv_nsec - start->tv_nsec) / 1000000L);
-}
-
 /* Connects to db_hosts[i]. A failure is logged with the time it cost and
    marks the host down; a host marked down that answers again is logged
    as back. */
@@ -197,14 +189,14 @@ static MYSQL *db_try_host(struct mr_db *db, unsigned int i, time_t now,
 	MYSQL *conn;
 
 	host_label(host, label, sizeof(label));
-	clock_gettime(CLOCK_MONOTONIC, &start);
+	mr_clock_start(&start);
 	conn = connection_open(db->config, host->name, host->port, NULL,
 			       error);
 	if (conn == NULL) {
 		db_log(db, MR_DB_LOG_WARNING,
 		       "database host %s failed after %llu ms: %s; tried "
 		       "after the other hosts for %u s", label,
-		       milliseconds_since(&start), error->message,
+		       mr_clock_usecs_since(&start) / 1000, error->message,
 		       db->config->db_retry_interval);
 		if (mr_db_hosts_failed(db->hosts, i, now, &state_error) < 0)
 			db_log(db, MR_DB_LOG_WARNING, "%s",
