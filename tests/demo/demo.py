@@ -12,8 +12,10 @@ import tempfile
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
 
 from mrtest import fixtures  # noqa: E402
-from mrtest.dovecot import (IMAP, POP3, Dovecot, install_auth_modules, module_auth,  # noqa: E402
-                            share_config_with_dovecot)
+from mrtest.dovecot import Dovecot  # noqa: E402
+from mrtest.dovecot_conf import module_auth, share_config_with_dovecot  # noqa: E402
+from mrtest.dovecot_modules import install_auth_modules  # noqa: E402
+from mrtest.mail_clients import IMAP, POP3  # noqa: E402
 from mrtest.mariadb import MariaDB  # noqa: E402
 from mrtest.paths import ADMIN_CLI  # noqa: E402
 

@@ -7,7 +7,8 @@ import subprocess
 import pytest
 
 from mrtest import checkpassword, expected, fixtures
-from mrtest.dovecot import Dovecot, checkpassword_auth, share_config_with_dovecot
+from mrtest.dovecot import Dovecot
+from mrtest.dovecot_conf import checkpassword_auth, share_config_with_dovecot
 from mrtest.paths import CHECKPASSWORD
 
 EXIT_OK = 0

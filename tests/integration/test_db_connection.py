@@ -9,7 +9,9 @@ import subprocess
 import pytest
 
 from mrtest import fixtures, relay, tls
-from mrtest.dovecot import Dovecot, install_auth_modules, module_auth
+from mrtest.dovecot import Dovecot
+from mrtest.dovecot_conf import module_auth
+from mrtest.dovecot_modules import install_auth_modules
 from mrtest.mariadb import APP_PASSWORD, MariaDB
 from mrtest.paths import ADMIN_CLI
 

@@ -15,7 +15,9 @@ import time
 import pytest
 
 from mrtest import checkpassword, fixtures, relay
-from mrtest.dovecot import Dovecot, install_auth_modules, module_auth
+from mrtest.dovecot import Dovecot
+from mrtest.dovecot_conf import module_auth
+from mrtest.dovecot_modules import install_auth_modules
 from mrtest.mariadb import MariaDB
 from mrtest.paths import ADMIN_CLI
 

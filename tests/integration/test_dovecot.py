@@ -14,8 +14,11 @@ import argon2
 import pytest
 
 from mrtest import fixtures
-from mrtest.dovecot import (IMAP, POP3, Dovecot, dovecot_version, install_auth_modules,
-                            is_dovecot_24, module_auth, start_mail_host)
+from mrtest.dovecot import Dovecot, start_mail_host
+from mrtest.dovecot_conf import module_auth
+from mrtest.dovecot_modules import install_auth_modules
+from mrtest.dovecot_version import dovecot_version, is_dovecot_24
+from mrtest.mail_clients import IMAP, POP3
 
 pw = fixtures.fixture_password
 MODES = ["module"] if is_dovecot_24() else ["module", "sql"]
@@ -513,7 +516,7 @@ def test_module_requires_the_django_scheme_module(workdir, mariadb, migrated_db)
     module (authdb_mailroute_dependencies): without lib20_mailroute_django.so,
     Dovecot says which plugin is missing instead of failing on a symbol,
     and no login gets through; with it back, logins work."""
-    from mrtest.dovecot import AUTH_MODULE_DIR
+    from mrtest.dovecot_modules import AUTH_MODULE_DIR
     root = os.path.join(workdir, "dovecot-no-scheme")
     os.makedirs(root)
     os.chmod(root, 0o755)

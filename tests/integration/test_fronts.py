@@ -10,7 +10,9 @@ import subprocess
 import pytest
 
 from mrtest import expected
-from mrtest.dovecot import client_address, is_dovecot_24, start_mail_host
+from mrtest.dovecot import start_mail_host
+from mrtest.dovecot_version import is_dovecot_24
+from mrtest.mail_clients import client_address
 from mrtest.paths import ADMIN_CLI
 
 # the CLI's exit statuses (mailroute-auth(1)) and doveadm's (sysexits)

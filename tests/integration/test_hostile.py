@@ -12,7 +12,10 @@ import subprocess
 import pytest
 
 from mrtest import checkpassword, fixtures, hostile
-from mrtest.dovecot import Dovecot, client_address, install_auth_modules, module_auth
+from mrtest.dovecot import Dovecot
+from mrtest.dovecot_conf import module_auth
+from mrtest.dovecot_modules import install_auth_modules
+from mrtest.mail_clients import client_address
 from mrtest.paths import ADMIN_CLI
 
 pw = fixtures.fixture_password

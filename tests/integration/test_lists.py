@@ -14,7 +14,8 @@ import MySQLdb
 import pytest
 
 from mrtest import hostile
-from mrtest.dovecot import start_mail_host, wait_for
+from mrtest.dovecot import start_mail_host
+from mrtest.wait import wait_for
 from mrtest.paths import ADMIN_CLI, SOURCE_DIR
 from mrtest.postfix import Postfix, SmtpSink
 

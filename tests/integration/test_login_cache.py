@@ -13,7 +13,8 @@ import time
 import pytest
 
 from mrtest import fixtures
-from mrtest.dovecot import start_mail_host, wait_for
+from mrtest.dovecot import start_mail_host
+from mrtest.wait import wait_for
 
 from test_dovecot import MailHost, imap_login
 

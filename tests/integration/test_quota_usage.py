@@ -13,8 +13,11 @@ import subprocess
 import pytest
 
 from mrtest import hostile
-from mrtest.dovecot import (IMAP, ensure_vmail_user, is_dovecot_24, read_conf, start_mail_host,
-                            wait_for, write_dict_config)
+from mrtest.dovecot import ensure_vmail_user, start_mail_host
+from mrtest.dovecot_conf import read_conf, write_dict_config
+from mrtest.dovecot_version import is_dovecot_24
+from mrtest.mail_clients import IMAP
+from mrtest.wait import wait_for
 from mrtest.fixtures import fixture_password
 from mrtest.paths import ADMIN_CLI, SOURCE_DIR
 

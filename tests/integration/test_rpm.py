@@ -17,7 +17,8 @@ import shutil
 import pytest
 
 from mrtest import fixtures
-from mrtest.dovecot import Dovecot, dovecot_version
+from mrtest.dovecot import Dovecot
+from mrtest.dovecot_version import dovecot_version
 
 from test_packages import RPM_DOVECOT_EVR, rpm_query, rpms, run  # noqa: F401 (a fixture)
 

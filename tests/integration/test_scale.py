@@ -17,8 +17,10 @@ import subprocess
 import pytest
 
 from mrtest import checkpassword, fixtures, scale, stalwart
-from mrtest.dovecot import Dovecot, install_auth_modules, module_auth, sql_auth
-from mrtest.paths import ADMIN_CLI, SOURCE_DIR, SQL_DIR
+from mrtest.dovecot import Dovecot
+from mrtest.dovecot_conf import module_auth, sql_auth
+from mrtest.dovecot_modules import install_auth_modules
+from mrtest.paths import ADMIN_CLI, SOURCE_DIR
 
 SIZES = (10_000, 100_000)
 # Reading one account through the indexes touches a few dozen entries

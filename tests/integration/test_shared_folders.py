@@ -17,8 +17,10 @@ import MySQLdb
 import pytest
 
 from mrtest import hostile
-from mrtest.dovecot import (IMAP, ensure_vmail_user, is_dovecot_24, read_conf, start_mail_host,
-                            write_dict_config)
+from mrtest.dovecot import ensure_vmail_user, start_mail_host
+from mrtest.dovecot_conf import read_conf, write_dict_config
+from mrtest.dovecot_version import is_dovecot_24
+from mrtest.mail_clients import IMAP
 from mrtest.fixtures import fixture_password
 from mrtest.paths import ADMIN_CLI, SOURCE_DIR, SQL_DIR
 
@@ -463,7 +465,7 @@ def test_a_members_append_counts_for_the_owner(request, workdir, mariadb, dict_u
     IMAP into the folder alice shared with him (rights lrsi), and the
     message counts in alice's usage row, not his."""
     from test_quota_usage import WRITER, WRITER_PASSWORD, quota_usage_config, usage
-    from mrtest.dovecot import wait_for
+    from mrtest.wait import wait_for
     mode = request.node.callspec.params["dovecot"]
     mariadb.run_template(os.path.join(SOURCE_DIR, "conf.d", "dovecot", "quota-usage-db-user.sql"),
                          dict_user, {"@DOVECOT_HOST@": "localhost", "@PASSWORD@": WRITER_PASSWORD})

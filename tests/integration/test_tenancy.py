@@ -14,7 +14,8 @@ import subprocess
 import MySQLdb
 import pytest
 
-from mrtest.dovecot import IMAP, is_dovecot_24
+from mrtest.dovecot_version import is_dovecot_24
+from mrtest.mail_clients import IMAP
 from mrtest.fixtures import django_hashers, fixture_password
 from mrtest.paths import ADMIN_CLI, SOURCE_DIR
 

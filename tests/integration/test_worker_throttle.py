@@ -17,7 +17,8 @@ import time
 import pytest
 
 from mrtest.auth_client import userdb_client
-from mrtest.dovecot import is_dovecot_24, start_mail_host
+from mrtest.dovecot import start_mail_host
+from mrtest.dovecot_version import is_dovecot_24
 from mrtest.relay import Relay
 
 WORKER_LIMIT = 6

@@ -3,10 +3,7 @@ directory: own base_dir, loopback ports, a vmail user the harness creates,
 the mailroute passdb/userdb of the caller's choice, in the syntax of the
 installed version with that version's shipped conf.d."""
 import glob
-import grp
-import imaplib
 import os
-import poplib
 import pwd
 import re
 import shutil
@@ -14,10 +11,11 @@ import socket
 import subprocess
 import time
 
+from .dovecot_conf import VMAIL_USER, conf_path, module_auth, shipped_mail_config, sql_auth
+from .dovecot_modules import install_auth_modules
+from .dovecot_version import is_dovecot_24
 from .mariadb import free_port
-from .paths import BUILD_DIR, SOURCE_DIR
-
-VMAIL_USER = "mailroute-vmail"
+from .wait import wait_for
 
 
 def ensure_vmail_user():
@@ -145,18 +143,6 @@ def faketime_library():
     return found[0]
 
 
-def dovecot_version():
-    """The installed Dovecot's version, e.g. (2, 3, 19), (2, 3, 19, 1) or
-    (2, 4, 1) (Debian's "2.4.1-4")."""
-    out = subprocess.run(["dovecot", "--version"], capture_output=True, text=True, check=True)
-    release = re.match(r"[0-9.]+", out.stdout).group(0).rstrip(".")
-    return tuple(int(part) for part in release.split("."))
-
-
-def is_dovecot_24():
-    return dovecot_version() >= (2, 4)
-
-
 # What differs between 2.3's and 2.4's dovecot.conf for the harness.
 BASE_CONFIG_23 = """
 disable_plaintext_auth = no
@@ -253,95 +239,6 @@ def sanitizer_config():
             "default_vsz_limit = 0\n" % " ".join(SANITIZER_ENVIRONMENT))
 
 
-_next_client = [0]
-
-
-def client_address():
-    """A fresh loopback source address per connection, so that Dovecot's
-    auth penalty for failed logins (per address, up to 15 s) does not slow
-    the suite down."""
-    _next_client[0] += 1
-    n = _next_client[0]
-    return "127.%d.%d.%d" % (100 + (n >> 16) % 100, (n >> 8) & 255, n & 255 or 1)
-
-
-def _socket_from_fresh_address(self, timeout):
-    return socket.create_connection((self.host, self.port), timeout,
-                                    source_address=(client_address(), 0))
-
-
-class IMAP(imaplib.IMAP4):
-    """imaplib.IMAP4 connecting from a fresh loopback address."""
-    _create_socket = _socket_from_fresh_address
-
-
-class POP3(poplib.POP3):
-    """poplib.POP3 connecting from a fresh loopback address."""
-    _create_socket = _socket_from_fresh_address
-
-
-def conf_path(name):
-    """A shipped conf.d file: 2.4's own version where there is one."""
-    if is_dovecot_24():
-        path = os.path.join(SOURCE_DIR, "conf.d", "dovecot-2.4", name)
-        if os.path.exists(path):
-            return path
-    return os.path.join(SOURCE_DIR, "conf.d", "dovecot", name)
-
-
-def read_conf(name):
-    with open(conf_path(name)) as f:
-        return f.read()
-
-
-def shipped_mail_config(acl_path):
-    """conf.d's mailroute-mail.conf.ext as shipped, ACL file moved."""
-    return read_conf("mailroute-mail.conf.ext").replace("/etc/dovecot/dovecot-acl", acl_path)
-
-
-def share_config_with_dovecot(config_path):
-    """mailroute-checkpassword runs as the dovecot user: the config file
-    and its password file become root:dovecot 0640 (SPEC 7)."""
-    dovecot_gid = grp.getgrnam("dovecot").gr_gid
-    for path in (config_path, config_path + ".password"):
-        os.chown(path, 0, dovecot_gid)
-        os.chmod(path, 0o640)
-
-
-def checkpassword_auth(binary, config_path, vmail_user=VMAIL_USER):
-    """The shipped conf.d include (passdb checkpassword, prefetch, userdb
-    checkpassword), with this build's binary, config file and vmail user."""
-    return (read_conf("auth-mailroute-checkpassword.conf.ext")
-            .replace("/usr/local/libexec/mailroute-checkpassword", binary)
-            .replace("/etc/dovecot/mailroute-auth.conf", config_path)
-            .replace("=vmail", "=" + vmail_user))
-
-
-def write_dict_config(path, name, server, db, user, password):
-    """The shipped dict file name (a dovecot-dict-*.conf.ext) at path,
-    connecting to the test server as user. 2.3's is a dict map file with a
-    connect line, root:dovecot 0640 as the includes say (the dict service
-    reads it as the dovecot user); 2.4's is configuration Dovecot's config
-    process reads as root, with a mysql block: root 0600."""
-    text = read_conf(name)
-    if is_dovecot_24():
-        text = text.replace("mysql 127.0.0.1 {", "mysql %s {" % server.socket, 1)
-        for key, value in (("user", user), ("password", password), ("dbname", db)):
-            text = re.sub(r"^(\s*mysql_%s = ).*$" % key, lambda m: m.group(1) + value, text,
-                          count=1, flags=re.M)
-        mode, group = 0o600, 0
-    else:
-        connect = "connect = host=%s dbname=%s user=%s password=%s" % (server.socket, db, user,
-                                                                     password)
-        text = "\n".join(connect if line.startswith("connect =") else line
-                         for line in text.split("\n"))
-        mode, group = 0o640, grp.getgrnam("dovecot").gr_gid
-    assert password in text, "no database settings replaced in " + name
-    with open(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode), "w") as f:
-        f.write(text)
-    os.chown(path, 0, group)
-
-
 def start_mail_host(root, server, db, mode="module", extra_config="", mail_root=None,
                     module_config=None):
     """A started Dovecot under root with mail and index roots the vmail
@@ -375,71 +272,3 @@ def start_mail_host(root, server, db, mode="module", extra_config="", mail_root=
         os.chown(d, dovecot.vmail.pw_uid, dovecot.vmail.pw_gid)
     dovecot.start()
     return dovecot
-
-
-def wait_for(check, timeout=30):
-    """check() until it returns something true (returned), or its last
-    answer after timeout seconds: deliveries land asynchronously."""
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        result = check()
-        if result:
-            return result
-        time.sleep(0.2)
-    return check()
-
-
-def module_auth(config_path):
-    """The shipped include for libauthdb_mailroute.so."""
-    return read_conf("auth-mailroute.conf.ext").replace("/etc/dovecot/mailroute-auth.conf", config_path)
-
-
-def sql_auth(sql_config_path, server, database, mail_root, index_root):
-    """The shipped stock-SQL include and its dovecot-sql.conf.ext, pointed
-    at the test server and path roots; writes the latter to
-    sql_config_path."""
-    from .mariadb import APP_USER, APP_PASSWORD
-    connect = "connect = host=127.0.0.1 port=%d dbname=%s user=%s password=%s option_file=%s" % (
-        server.port, database, APP_USER, APP_PASSWORD, conf_path("mailroute-mysql-client.cnf"))
-    text = (read_conf("dovecot-sql.conf.ext").replace("/data/mailstorage", mail_root)
-            .replace("/data/mailindices", index_root))
-    text = "\n".join(connect if line.startswith("connect =") else line
-                     for line in text.split("\n"))
-    with open(sql_config_path, "w") as f:
-        f.write(text)
-    os.chmod(sql_config_path, 0o600)
-    include = read_conf("auth-mailroute-sql.conf.ext").replace(
-        "/etc/dovecot/dovecot-sql.conf.ext", sql_config_path)
-    if dovecot_version() < (2, 3, 18):
-        # what the include's comment asks on these versions
-        assert "auth_cache_size = 10M" in include
-        include = include.replace("auth_cache_size = 10M", "auth_cache_size = 0")
-    return include
-
-
-AUTH_MODULE_DIR = "/usr/lib/dovecot/modules/auth"
-AUTH_MODULES = ("libauthdb_mailroute.so", "lib20_mailroute_django.so")
-# the mail plugin keeping shared folders within one customer
-TENANT_MODULE = ("/usr/lib/dovecot/modules", "lib00_mailroute_tenant_plugin.so")
-# 2.4: the config process learns mailroute_config_file from it
-SETTINGS_MODULE = ("/usr/lib/dovecot/modules/settings", "libmailroute_settings.so")
-
-
-def install_auth_modules():
-    """Dovecot loads modules from its compiled-in moduledir only, so the
-    build's modules go there (what `make install` does)."""
-    modules = [(AUTH_MODULE_DIR, name) for name in AUTH_MODULES]
-    modules.append(TENANT_MODULE)
-    if is_dovecot_24():
-        modules.append(SETTINGS_MODULE)
-    for directory, name in modules:
-        built = os.path.join(BUILD_DIR, "plugin", ".libs", name)
-        if not os.path.exists(built):
-            raise RuntimeError("build first: %s missing" % built)
-        target = os.path.join(directory, name)
-        # a Dovecot built from source has no settings/ until a module is
-        # installed there (make install makes it)
-        os.makedirs(directory, exist_ok=True)
-        shutil.copyfile(built, target + ".new")
-        os.chmod(target + ".new", 0o644)
-        os.replace(target + ".new", target)
