@@ -17,7 +17,6 @@ import csv
 import os
 import random
 import shutil
-import socket
 import hashlib
 import multiprocessing
 import statistics
@@ -31,8 +30,10 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "tests", "lib")
 
 from mrtest import fixtures, legacy, scale  # noqa: E402
 from mrtest.auth_client import login_client, userdb_client  # noqa: E402
-from mrtest.dovecot import (Dovecot, checkpassword_auth, install_auth_modules,  # noqa: E402
-                            module_auth, share_config_with_dovecot, sql_auth)
+from mrtest.dovecot import Dovecot  # noqa: E402
+from mrtest.dovecot_conf import (checkpassword_auth, module_auth,  # noqa: E402
+                                 share_config_with_dovecot, sql_auth)
+from mrtest.dovecot_modules import install_auth_modules  # noqa: E402
 from mrtest.mariadb import MariaDB  # noqa: E402
 from mrtest.paths import BUILD_DIR, CHECKPASSWORD, SOURCE_DIR  # noqa: E402
 
@@ -137,20 +138,26 @@ def ceiling(config, accounts, clients, seconds, program=BENCH_LOOKUP):
     return float(rate), float(p50), float(p99), int(failures)
 
 
-def build_bench_lookup(commit, work):
-    """bench-lookup as it was at commit (its own lookup statement), built
-    in a detached worktree under work; its path."""
+def build_at(commit, patch, work):
+    """This project built as it was at commit, with patch (a file, or None)
+    applied, in a detached worktree under work: the directory holding its
+    bench-lookup and its Dovecot modules."""
     tree = os.path.join(work, "baseline")
+    built = os.path.join(work, "built-" + commit.replace("^", "-parent"))
     subprocess.run(["git", "-C", SOURCE_DIR, "worktree", "add", "--detach", tree, commit],
                    check=True, capture_output=True)
     try:
+        if patch:
+            subprocess.run(["git", "apply", os.path.abspath(patch)], cwd=tree, check=True)
         for command in (["autoreconf", "-fi"],
                         ["./configure", "--quiet", "--with-dovecot=/usr/lib/dovecot"],
-                        ["make", "-j%d" % os.cpu_count(), "bench/bench-lookup"]):
+                        ["make", "-j%d" % os.cpu_count()],
+                        ["make", "bench/bench-lookup"]):
             subprocess.run(command, cwd=tree, check=True, capture_output=True)
-        program = os.path.join(work, "bench-lookup-" + commit.replace("^", "-parent"))
-        shutil.copy(os.path.join(tree, "bench", "bench-lookup"), program)
-        return program
+        shutil.copytree(os.path.join(tree, "plugin", ".libs"), built,
+                        ignore=shutil.ignore_patterns("*.o", "*.la*", "*.a"))
+        shutil.copy(os.path.join(tree, "bench", "bench-lookup"), built)
+        return built
     finally:
         subprocess.run(["git", "-C", SOURCE_DIR, "worktree", "remove", "--force", tree],
                        check=False, capture_output=True)
@@ -225,7 +232,7 @@ def restore_temporary_hosted(server, db):
 
 
 def contender_auth(name, root, server, db, config):
-    if name == "module":
+    if name.startswith("module"):
         return module_auth(config)
     if name == "legacy":
         return legacy_auth(root, server, db)
@@ -292,11 +299,24 @@ def run(args):
     install_auth_modules()
     work = tempfile.mkdtemp(prefix="mailroute-bench-")
     os.chmod(work, 0o755)
+    # everything built before the server starts: a failed build leaves none
+    counter = build_pbkdf2_counter(work)
+    if "ceiling" in args.contenders:
+        subprocess.run(["make", "-C", BUILD_DIR, "bench/bench-lookup"], check=True,
+                       capture_output=True)
+    baseline = args.ceiling_baseline and os.path.join(
+        build_at(args.ceiling_baseline, None, work), "bench-lookup")
+    contenders, module_baseline = args.contenders, None
+    if args.module_baseline:
+        # the baseline's modules and this tree's in turn (as the ceilings):
+        # Dovecot loads modules from its moduledir alone
+        module_baseline = build_at(args.module_baseline, args.module_baseline_patch, work)
+        named = "module@" + args.module_baseline
+        contenders = [c for name in args.contenders for c in
+                      ([named, name] * args.baseline_rounds if name == "module" else [name])]
     server = MariaDB(os.path.join(work, "mariadb"), buffer_pool=args.buffer_pool)
     server.start()
     rows = []
-    counter = build_pbkdf2_counter(work)
-    baseline = args.ceiling_baseline and build_bench_lookup(args.ceiling_baseline, work)
     try:
         for accounts in args.sizes:
             db = "bench_%d" % accounts
@@ -329,11 +349,11 @@ def run(args):
                 logins = [scale.addresses(n)["canonical"] for n in own]
                 ceilings = [("ceiling", BENCH_LOOKUP, config)]
                 if baseline:
-                    # this tree's and the baseline's in turn, twice: drift
+                    # this tree's and the baseline's in turn: drift
                     # in the machine shows as a difference between rounds
                     ceilings = [("ceiling@" + args.ceiling_baseline, baseline,
                                  baseline_config)] + ceilings
-                    ceilings = ceilings * 2
+                    ceilings = ceilings * args.baseline_rounds
                 for contender, program, program_config in ceilings:
                     if "ceiling" not in args.contenders or "userdb" not in args.tests \
                             or cost != args.costs[0]:
@@ -347,12 +367,14 @@ def run(args):
                     rows.append(row)
                     print("\t".join(str(v) for v in row.values()), flush=True)
                 for cache in args.cache:
-                    for name in args.contenders:
+                    for name in contenders:
                         # no Dovecot (ceiling), or only a userdb (legacy)
                         if name == "ceiling" or (name == "legacy" and cost != args.costs[0]):
                             continue
                         root = os.path.join(work, "%s-%s" % (db, cost))
                         os.makedirs(root, exist_ok=True)
+                        install_auth_modules(module_baseline if name.startswith("module@")
+                                             else None)
                         dovecot = start_dovecot(root, name, server, db, config, cache,
                                                 counter)
                         try:
@@ -470,6 +492,15 @@ def main():
                         help="also run bench-lookup built from COMMIT (its own lookup "
                         "statement) on the same data, in turn with this tree's: e.g. "
                         "b5a1bc9^, the statement before the groups of migration 0011")
+    parser.add_argument("--module-baseline", metavar="COMMIT",
+                        help="also run the module built from COMMIT through Dovecot on "
+                        "the same data, in turn with this tree's")
+    parser.add_argument("--module-baseline-patch", metavar="FILE",
+                        help="applied to the module baseline's tree before it is built: "
+                        "e.g. bench/baselines/c22dbdc-lookup-of-0014.patch, the lookup "
+                        "statement of the migrations as they landed")
+    parser.add_argument("--baseline-rounds", type=int, default=2,
+                        help="how many times a baseline and this tree's run in turn")
     parser.add_argument("--costs", default="low,real")
     parser.add_argument("--cache", default="off,on")
     parser.add_argument("--tests", default="userdb,login,iterate",
