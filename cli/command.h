@@ -14,7 +14,7 @@
    its feature when two commands share one (list-expansion.c,
    stalwart-lists.c). */
 
-/* lookup, check-config, users, hash-census, list, quota, ... */
+/* lookup, login, check-config, users, hash-census, list, quota, ... */
 #define EXIT_FOUND 0
 #define EXIT_REFUSED 1
 #define EXIT_USAGE 2
@@ -60,6 +60,7 @@ struct mr_db *cli_db_create(const struct mr_config *config);
 void cli_database_error(const struct mr_error *error);
 
 int cmd_lookup(const struct cli_context *cli, char *operands[]);
+int cmd_login(const struct cli_context *cli, char *operands[]);
 int cmd_check_config(const struct cli_context *cli, char *operands[]);
 int cmd_pw_test(const struct cli_context *cli, char *operands[]);
 int cmd_users(const struct cli_context *cli, char *operands[]);

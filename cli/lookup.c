@@ -2,51 +2,13 @@
    address (the fields, one per line, as Dovecot gets them) and which rule
    matched, or why it is refused. */
 
+#include "answer.h"
 #include "command.h"
 #include "output.h"
-#include "mr-dovecot-fields.h"
 #include "mr-password.h"
 #include "mr-resolve.h"
-#include "mr-userdb-fields.h"
 
 #include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-
-static void print_fields(const struct mr_config *config,
-			 const struct mr_account *account, int *status)
-{
-	struct mr_dovecot_answer answer;
-	const struct mr_field *list = answer.dovecot.list;
-	struct mr_error error;
-
-	if (mr_dovecot_answer_make(config, account, false, &answer,
-				   &error) < 0) {
-		mr_dovecot_answer_free(&answer);
-		printf("refused: %s\n", error.message);
-		*status = EXIT_DB_FAILURE;
-		return;
-	}
-	printf("user\t%s\n", output_text(answer.fields.user));
-	for (unsigned int i = 0; i < answer.dovecot.count; i++) {
-		/* one line per import, as Dovecot splits them */
-		if (strcmp(list[i].name, "userdb_import") == 0) {
-			char *imports = strdup(list[i].value), *save = NULL;
-
-			for (char *item = strtok_r(imports, "\t", &save);
-			     item != NULL; item = strtok_r(NULL, "\t", &save))
-				printf("%s\t%s\n", list[i].name,
-				       output_text(item));
-			free(imports);
-		} else {
-			printf("%s\t%s\n", list[i].name,
-			       output_text(list[i].value));
-		}
-	}
-	if (answer.fields.continuity_withheld)
-		printf("note\thosted and continuity: hosted wins, no autoexpunge\n");
-	mr_dovecot_answer_free(&answer);
-}
 
 int cmd_lookup(const struct cli_context *cli, char *operands[])
 {
@@ -86,7 +48,7 @@ int cmd_lookup(const struct cli_context *cli, char *operands[])
 		}
 		if (!mr_account_may_login(account))
 			printf("login\trefused (user is not active; mail is still delivered)\n");
-		print_fields(config, account, &status);
+		status = answer_print(config, account, status);
 		break;
 	}
 	}

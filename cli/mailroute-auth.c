@@ -112,6 +112,18 @@ static const struct command commands[] = {
 	  "exit: 0 found, 1 unknown or refused, 2 usage or\n"
 	  "configuration error, 3 database failure or data error\n",
 	  cmd_lookup },
+	{ "login", "USER@DOMAIN", 1, 1,
+	  true, false,
+	  "what the passdb answers for a login with the password\n"
+	  "read from standard input (never the command line):\n"
+	  "the module's and checkpassword's one login path,\n"
+	  "the fields of an admitted account, or why it is\n"
+	  "refused\n"
+	  "exit: 0 admitted, 1 refused (unknown, wrong password,\n"
+	  "disabled, unusable hash), 2 usage or configuration\n"
+	  "error, 3 temporary failure (database, two accounts,\n"
+	  "no safe mail path)\n",
+	  cmd_login },
 	{ "check-config", "", 0, 0,
 	  true, false,
 	  "parse the configuration and connect to the database\n"

@@ -4,6 +4,7 @@
 #include "command.h"
 #include "mr-file.h"
 #include "mr-password.h"
+#include "secret-input.h"
 
 #include <sodium.h>
 
@@ -11,36 +12,15 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define PASSWORD_MAX 4096
-
-static int read_password(char *buf, size_t size)
-{
-	size_t len;
-
-	if (fgets(buf, (int)size, stdin) == NULL) {
-		buf[0] = '\0';
-		return feof(stdin) ? 0 : -1;
-	}
-	len = strlen(buf);
-	if (len > 0 && buf[len - 1] == '\n')
-		buf[--len] = '\0';
-	else if (!feof(stdin))
-		return -1;
-	if (len > 0 && buf[len - 1] == '\r')
-		buf[--len] = '\0';
-	return 0;
-}
-
 int cmd_pw_test(const struct cli_context *cli, char *operands[])
 {
-	char password[PASSWORD_MAX];
+	char password[SECRET_INPUT_MAX];
 	char *stored = NULL;
 	struct mr_error error;
 	enum mr_password_result result;
 	const char *reason;
 
-	/* Never the hash on the command line: every local user can read
-	   it there (/proc/PID/cmdline). */
+	/* never the hash on the command line (secret-input.h) */
 	if (operands[0] != NULL && operands[1] != NULL &&
 	    strcmp(operands[0], "-f") == 0) {
 		if (mr_read_small_file(operands[1], 4096, &stored, NULL,
@@ -52,7 +32,7 @@ int cmd_pw_test(const struct cli_context *cli, char *operands[])
 	} else if (operands[0] == NULL) {
 		stored = malloc(MR_PASSWORD_SIZE);
 		if (stored != NULL &&
-		    read_password(stored, MR_PASSWORD_SIZE) < 0) {
+		    secret_input_line(stored, MR_PASSWORD_SIZE) < 0) {
 			fprintf(stderr, "mailroute-auth: cannot read the hash\n");
 			sodium_memzero(stored, MR_PASSWORD_SIZE);
 			free(stored);
@@ -62,7 +42,7 @@ int cmd_pw_test(const struct cli_context *cli, char *operands[])
 		command_usage_full(stderr, command_find("pw-test"));
 		return EXIT_USAGE;
 	}
-	if (stored == NULL || read_password(password, sizeof(password)) < 0) {
+	if (stored == NULL || secret_input_line(password, sizeof(password)) < 0) {
 		fprintf(stderr, "mailroute-auth: cannot read the password\n");
 		free(stored);
 		return EXIT_PW_UNVERIFIABLE;

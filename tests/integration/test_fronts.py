@@ -1,7 +1,7 @@
 """One expected-answer table (mrtest/expected.py) for the fixture accounts,
 driven through every front besides checkpassword (test_checkpassword.py):
-the CLI's lookup, and the Dovecot module through `doveadm user` and
-`doveadm auth test`. A front that answers one address otherwise than the
+the CLI's lookup and login, and the Dovecot module through `doveadm user`
+and `doveadm auth test`. A front that answers one address otherwise than the
 others fails here, by address."""
 import os
 import re
@@ -12,11 +12,13 @@ import pytest
 from mrtest import expected
 from mrtest.dovecot import start_mail_host
 from mrtest.dovecot_version import is_dovecot_24
+from mrtest.fixtures import fixture_password
 from mrtest.mail_clients import client_address
 from mrtest.paths import ADMIN_CLI
 
 # the CLI's exit statuses (mailroute-auth(1)) and doveadm's (sysexits)
 CLI_STATUS = {"found": 0, "unknown": 1, "tempfail": 3}
+CLI_LOGIN_STATUS = {"ok": 0, "refused": 1, "tempfail": 3}
 DOVEADM_USER_STATUS = {"found": 0, "unknown": 67, "tempfail": 75}
 # doveadm auth test exits 77 for any failure; a temporary one says so
 DOVEADM_LOGIN_STATUS = {"ok": 0, "refused": 77, "tempfail": 77}
@@ -65,6 +67,38 @@ def test_cli_lookup(config, recipient, outcome, fields):
                       recipient)
 
 
+LOGIN_IDS = ["%s/%d" % (row[0], i) for i, row in enumerate(expected.LOGINS)]
+
+
+@pytest.mark.parametrize("login,password,outcome,user", expected.LOGINS, ids=LOGIN_IDS)
+def test_cli_login(config, login, password, outcome, user):
+    out = subprocess.run([ADMIN_CLI, "-c", config, "login", login], input=password + "\n",
+                         capture_output=True, text=True)
+    assert out.returncode == CLI_LOGIN_STATUS[outcome], (login, out.stdout, out.stderr)
+    if user is not None:
+        assert userdb_fields(out.stdout.splitlines())["user"] == user, (login, out.stdout)
+    else:
+        assert not re.search(r"^user\t", out.stdout, re.M), (login, out.stdout)
+    # the password is read, never printed
+    assert password == "" or password not in out.stdout + out.stderr
+
+
+def test_cli_login_takes_no_password_operand(config):
+    out = subprocess.run([ADMIN_CLI, "-c", config, "login", "john@example.com", "secret"],
+                         input="", capture_output=True, text=True)
+    assert out.returncode == 2, out
+
+
+def test_cli_login_a_wrong_password_then_the_right_one(config):
+    """Each login is decided anew: a refusal leaves nothing that refuses
+    (or admits) the next."""
+    account = "john@example.com"
+    answers = [subprocess.run([ADMIN_CLI, "-c", config, "login", account], input=password,
+                              capture_output=True, text=True).returncode
+               for password in ("wrong", fixture_password(account), "wrong")]
+    assert answers == [1, 0, 1]
+
+
 @pytest.mark.parametrize("recipient,outcome,fields", expected.LOOKUPS,
                          ids=[row[0] for row in expected.LOOKUPS])
 @pytest.mark.skipif(is_dovecot_24(), reason="the table has Dovecot 2.3's field names")
@@ -83,8 +117,7 @@ def test_module_userdb(host, recipient, outcome, fields):
         assert_fields(got, fields, host.mail_root, recipient)
 
 
-@pytest.mark.parametrize("login,password,outcome,user", expected.LOGINS,
-                         ids=["%s/%d" % (row[0], i) for i, row in enumerate(expected.LOGINS)])
+@pytest.mark.parametrize("login,password,outcome,user", expected.LOGINS, ids=LOGIN_IDS)
 def test_module_login(host, login, password, outcome, user):
     # a fresh remote address per login: Dovecot's auth penalty grows per
     # address with every failure
