@@ -1,5 +1,4 @@
 #include "answer.h"
-#include "command.h"
 #include "output.h"
 #include "mr-dovecot-fields.h"
 
@@ -23,8 +22,10 @@ static int print_imports(const char *name, const char *imports)
 }
 
 int answer_print(const struct mr_config *config,
-		 const struct mr_account *account, int status)
+		 const struct mr_account *account)
 {
+	int ret = 0;
+
 	struct mr_dovecot_answer answer;
 	const struct mr_field *list = answer.dovecot.list;
 	struct mr_error error;
@@ -33,7 +34,7 @@ int answer_print(const struct mr_config *config,
 				   &error) < 0) {
 		mr_dovecot_answer_free(&answer);
 		printf("refused: %s\n", error.message);
-		return EXIT_DB_FAILURE;
+		return -1;
 	}
 	printf("user\t%s\n", output_text(answer.fields.user));
 	for (unsigned int i = 0; i < answer.dovecot.count; i++) {
@@ -42,11 +43,11 @@ int answer_print(const struct mr_config *config,
 			       output_text(list[i].value));
 		} else if (print_imports(list[i].name, list[i].value) < 0) {
 			printf("refused: out of memory\n");
-			status = EXIT_DB_FAILURE;
+			ret = -1;
 		}
 	}
 	if (answer.fields.continuity_withheld)
 		printf("note\thosted and continuity: hosted wins, no autoexpunge\n");
 	mr_dovecot_answer_free(&answer);
-	return status;
+	return ret;
 }

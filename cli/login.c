@@ -42,8 +42,8 @@ int cmd_login(const struct cli_context *cli, char *operands[])
 	case MR_LOGIN_OK:
 		printf("login\tok\naccount\t%llu\n",
 		       (unsigned long long)login.match.account.account_id);
-		status = answer_print(cli->config, &login.match.account,
-				      EXIT_FOUND);
+		status = answer_print(cli->config, &login.match.account) < 0 ?
+			EXIT_DB_FAILURE : EXIT_FOUND;
 		break;
 	}
 	mr_account_wipe(&login.match.account);

@@ -48,7 +48,8 @@ int cmd_lookup(const struct cli_context *cli, char *operands[])
 		}
 		if (!mr_account_may_login(account))
 			printf("login\trefused (user is not active; mail is still delivered)\n");
-		status = answer_print(config, account, status);
+		if (answer_print(config, account) < 0)
+			status = EXIT_DB_FAILURE;
 		break;
 	}
 	}
