@@ -36,6 +36,7 @@ from mrtest.dovecot_conf import (checkpassword_auth, module_auth,  # noqa: E402
 from mrtest.dovecot_modules import install_auth_modules  # noqa: E402
 from mrtest.mariadb import MariaDB  # noqa: E402
 from mrtest.paths import BUILD_DIR, CHECKPASSWORD, SOURCE_DIR  # noqa: E402
+from process_cpu import CpuMeter  # noqa: E402
 
 RESULTS_DIR = os.path.join(SOURCE_DIR, "bench", "results")
 # Django 5.x's default cost: what a real login pays without a cache
@@ -128,22 +129,53 @@ def list_users(dovecot):
 
 
 BENCH_LOOKUP = os.path.join(BUILD_DIR, "bench", "bench-lookup")
+# seconds of lookups before each timed userdb run, not counted: workers
+# started, connections made, statements prepared, for every contender
+WARM_UP_SECONDS = 2
 
 
-def ceiling(config, accounts, clients, seconds, program=BENCH_LOOKUP):
-    """bench-lookup: the module's resolution without Dovecot."""
-    out = subprocess.run([program, config, str(accounts), str(clients), str(seconds)],
-                         capture_output=True, text=True)
+def bench_lookup(target, accounts, clients, seconds, meter, program=BENCH_LOOKUP):
+    """bench-lookup on target (a config: the ceiling; ["--auth-userdb",
+    socket]: a Dovecot), after a warm-up: (lookups/s, p50 ms, p99 ms,
+    failures, the timed run's CPU per lookup from meter)."""
+    target = [target] if isinstance(target, str) else target
+    for run_seconds in (WARM_UP_SECONDS, seconds):
+        meter.start()
+        out = subprocess.run([program] + target + [str(accounts), str(clients),
+                                                   str(run_seconds)],
+                             capture_output=True, text=True)
+        if len(out.stdout.split()) != 4:
+            raise RuntimeError("bench-lookup failed: %s" % out.stderr.strip())
     rate, p50, p99, failures = out.stdout.split()
-    return float(rate), float(p50), float(p99), int(failures)
+    return (float(rate), float(p50), float(p99), int(failures),
+            meter.per_request(float(rate) * seconds))
+
+
+def userdb_target(dovecot):
+    return ["--auth-userdb", os.path.join(dovecot.base_dir, "auth-userdb")]
+
+
+ROW_FIELDS = ("round", "accounts", "contender", "test", "hash_cost", "cache", "clients",
+              "per_second", "p50_ms", "p99_ms", "failed", "pbkdf2", "pbkdf2_per_account",
+              "server_ms", "dovecot_ms", "client_ms")
+
+
+def emit(rows, **fields):
+    """A result row, "-" where a field does not apply, printed as it comes."""
+    row = {name: fields.get(name, "-") for name in ROW_FIELDS}
+    rows.append(row)
+    print("\t".join(str(v) for v in row.values()), flush=True)
 
 
 def build_at(commit, patch, work):
     """This project built as it was at commit, with patch (a file, or None)
     applied, in a detached worktree under work: the directory holding its
-    bench-lookup and its Dovecot modules."""
+    bench-lookup and its Dovecot modules, built once for a commit and patch."""
     tree = os.path.join(work, "baseline")
-    built = os.path.join(work, "built-" + commit.replace("^", "-parent"))
+    built = os.path.join(work, "built-" + commit.replace("^", "-parent") +
+                         ("-" + os.path.basename(patch) if patch else ""))
+    if os.path.isdir(built):
+        return built
     subprocess.run(["git", "-C", SOURCE_DIR, "worktree", "add", "--detach", tree, commit],
                    check=True, capture_output=True)
     try:
@@ -295,15 +327,127 @@ def set_own_hashes(server, db, accounts, make_hash):
         conn.close()
 
 
+def run_ceilings(rows, args, context):
+    """bench-lookup on the module's resolution without Dovecot: the
+    baseline's build (if any), then this tree's."""
+    ceilings = [("ceiling", BENCH_LOOKUP, context["config"])]
+    if context["baseline"]:
+        ceilings.insert(0, ("ceiling@" + args.ceiling_baseline, context["baseline"],
+                            context["baseline_config"]))
+    for contender, program, program_config in ceilings:
+        rate, p50, p99, failed, cpu = bench_lookup(
+            program_config, context["accounts"], args.clients, args.seconds,
+            CpuMeter(context["server"].process.pid), program)
+        emit(rows, round=context["round"], accounts=context["accounts"],
+             contender=contender, test="userdb", hash_cost=context["cost"],
+             clients=args.clients, per_second=round(rate, 1), p50_ms=p50, p99_ms=p99,
+             failed=failed, **cpu)
+
+
+def run_side_tests(rows, args, context, name, dovecot):
+    """The tests run once per size, round and contender, not timed
+    against the others: the userdb iteration and the workers' memory."""
+    common = dict(round=context["round"], accounts=context["accounts"], contender=name,
+                  cache="off")
+    if "iterate" in args.tests and name in ("module", "sql"):
+        first, total, names, status = list_users(dovecot)
+        emit(rows, test="iterate", clients=1, per_second=round(names / total, 1),
+             p50_ms=round(first * 1000, 1), p99_ms=round(total * 1000, 1),
+             failed=0 if status == 0 and names == context["accounts"] else 1, **common)
+    if "rss" in args.tests and name == "module":
+        before, after = rss_growth(dovecot, context["users"], args.clients,
+                                   args.rss_requests)
+        emit(rows, test="rss", clients=args.clients, per_second=args.rss_requests,
+             p50_ms=before, p99_ms=after, failed=0, **common)
+
+
+def run_timed_tests(rows, args, context, name, cache, dovecot):
+    """userdb lookups (bench-lookup on auth-userdb), then the logins: every
+    account once (the key derivation bounds it), then repeat logins."""
+    counter = context["counter"][1]
+    common = dict(round=context["round"], accounts=context["accounts"], contender=name,
+                  hash_cost=context["cost"], cache="on" if cache else "off",
+                  clients=args.clients)
+    meter = CpuMeter(context["server"].process.pid, dovecot.master_pid())
+    # a userdb lookup does not depend on the hash; legacy has only a userdb
+    if "userdb" in args.tests and context["cost"] == args.costs[0]:
+        rate, p50, p99, failed, cpu = bench_lookup(
+            userdb_target(dovecot), context["accounts"], args.clients, args.seconds, meter)
+        emit(rows, test="userdb", per_second=round(rate, 1), p50_ms=p50, p99_ms=p99,
+             failed=failed, **common, **cpu)
+    if "login" not in args.tests or name == "legacy":
+        return
+    logins = context["logins"]
+    for phase in ("login-first", "login"):
+        before = pbkdf2_count(counter)
+        meter.start()
+        if phase == "login-first":
+            rate, p50, p99, failed = drive_once(
+                lambda: login_client(dovecot, scale.PLAIN_PASSWORD), logins, args.clients)
+            requests = len(logins)
+        else:
+            rate, p50, p99, failed = drive(
+                lambda: login_client(dovecot, scale.PLAIN_PASSWORD), logins, args.clients,
+                args.seconds)
+            requests = rate * args.seconds
+        derived = pbkdf2_count(counter) - before
+        emit(rows, test=phase, per_second=round(rate, 1), p50_ms=round(p50, 2),
+             p99_ms=round(p99, 2), failed=failed, pbkdf2=derived,
+             pbkdf2_per_account=round(derived / len(logins), 3), **common,
+             **meter.per_request(requests))
+
+
+def run_contenders(rows, args, context, contenders, module_baseline):
+    """Each contender's Dovecot in turn, with the auth cache off and on."""
+    for cache in args.cache:
+        for name in contenders:
+            # no Dovecot (ceiling), or only a userdb (legacy)
+            if name == "ceiling" or (name == "legacy" and context["cost"] != args.costs[0]):
+                continue
+            root = os.path.join(context["work"], "%s-%s-%d" % (
+                context["db"], context["cost"], context["round"]))
+            os.makedirs(root, exist_ok=True)
+            install_auth_modules(module_baseline if name.startswith("module@") else None)
+            dovecot = start_dovecot(root, name, context["server"], context["db"],
+                                    context["config"], cache, context["counter"])
+            try:
+                if context["round"] == 1 and not cache and context["cost"] == args.costs[0]:
+                    run_side_tests(rows, args, context, name, dovecot)
+                run_timed_tests(rows, args, context, name, cache, dovecot)
+            finally:
+                dovecot.stop()
+
+
+def load_size(server, work, accounts, args):
+    """The scale data for one size and what the runs on it take."""
+    db = "bench_%d" % accounts
+    started = time.monotonic()
+    scale.load(server, db, accounts)
+    if "legacy" in args.contenders:
+        restore_temporary_hosted(server, db)
+    print("# %d accounts loaded in %.0f s" % (accounts, time.monotonic() - started),
+          flush=True)
+    config = fixtures.write_config(os.path.join(work, db + ".conf"), server, db,
+                                   dummy_pbkdf2_iterations="1000",
+                                   verify_cache_size=None if args.verify_cache else "0")
+    # the baseline's: only keys every release since the views knows
+    baseline_config = args.ceiling_baseline and fixtures.write_config(
+        os.path.join(work, db + "-baseline.conf"), server, db, verify_cache_file=None)
+    sample = random.Random(accounts).sample(range(1, accounts + 1), min(accounts, 5000))
+    users = [scale.addresses(n)[kind] for n in sample
+             for kind in ("canonical", "alias", "detail")]
+    return dict(db=db, accounts=accounts, config=config, baseline_config=baseline_config,
+                sample=sample, users=users)
+
+
 def run(args):
     install_auth_modules()
     work = tempfile.mkdtemp(prefix="mailroute-bench-")
     os.chmod(work, 0o755)
     # everything built before the server starts: a failed build leaves none
     counter = build_pbkdf2_counter(work)
-    if "ceiling" in args.contenders:
-        subprocess.run(["make", "-C", BUILD_DIR, "bench/bench-lookup"], check=True,
-                       capture_output=True)
+    subprocess.run(["make", "-C", BUILD_DIR, "bench/bench-lookup"], check=True,
+                   capture_output=True)
     baseline = args.ceiling_baseline and os.path.join(
         build_at(args.ceiling_baseline, None, work), "bench-lookup")
     contenders, module_baseline = args.contenders, None
@@ -311,132 +455,34 @@ def run(args):
         # the baseline's modules and this tree's in turn (as the ceilings):
         # Dovecot loads modules from its moduledir alone
         module_baseline = build_at(args.module_baseline, args.module_baseline_patch, work)
-        named = "module@" + args.module_baseline
         contenders = [c for name in args.contenders for c in
-                      ([named, name] * args.baseline_rounds if name == "module" else [name])]
+                      (["module@" + args.module_baseline, name] if name == "module"
+                       else [name])]
     server = MariaDB(os.path.join(work, "mariadb"), buffer_pool=args.buffer_pool)
     server.start()
     rows = []
     try:
         for accounts in args.sizes:
-            db = "bench_%d" % accounts
-            started = time.monotonic()
-            scale.load(server, db, accounts)
-            if "legacy" in args.contenders:
-                restore_temporary_hosted(server, db)
-            print("# %d accounts loaded in %.0f s" % (accounts, time.monotonic() - started),
-                  flush=True)
-            config = fixtures.write_config(os.path.join(work, db + ".conf"), server, db,
-                                           dummy_pbkdf2_iterations="1000",
-                                           verify_cache_size=None if args.verify_cache
-                                           else "0")
-            # the baseline's: only keys every release since the views knows
-            baseline_config = baseline and fixtures.write_config(
-                os.path.join(work, db + "-baseline.conf"), server, db,
-                verify_cache_file=None)
-            sample = random.Random(accounts).sample(range(1, accounts + 1),
-                                                    min(accounts, 5000))
-            users = [scale.addresses(n)[kind] for n in sample
-                     for kind in ("canonical", "alias", "detail")]
-            logins = [scale.addresses(n)["canonical"] for n in sample]
+            context = load_size(server, work, accounts, args)
+            context.update(server=server, work=work, counter=counter, baseline=baseline)
             for cost in args.costs:
                 # scale accounts n have user_id n; each logs in with a hash of
                 # its own, so no cache serves one account from another's entry
-                own = sample[:args.real_cost_accounts if cost == "real"
-                             else args.low_cost_accounts]
-                set_own_hashes(server, db, own,
+                own = context["sample"][:args.real_cost_accounts if cost == "real"
+                                        else args.low_cost_accounts]
+                set_own_hashes(server, context["db"], own,
                                real_cost_hash if cost == "real" else low_cost_hash)
-                logins = [scale.addresses(n)["canonical"] for n in own]
-                ceilings = [("ceiling", BENCH_LOOKUP, config)]
-                if baseline:
-                    # this tree's and the baseline's in turn: drift
-                    # in the machine shows as a difference between rounds
-                    ceilings = [("ceiling@" + args.ceiling_baseline, baseline,
-                                 baseline_config)] + ceilings
-                    ceilings = ceilings * args.baseline_rounds
-                for contender, program, program_config in ceilings:
-                    if "ceiling" not in args.contenders or "userdb" not in args.tests \
-                            or cost != args.costs[0]:
-                        break
-                    rate, p50, p99, failed = ceiling(program_config, accounts, args.clients,
-                                                     args.seconds, program)
-                    row = dict(accounts=accounts, contender=contender, test="userdb",
-                               hash_cost=cost, cache="-", clients=args.clients,
-                               per_second=round(rate, 1), p50_ms=p50, p99_ms=p99,
-                               failed=failed, pbkdf2="-", pbkdf2_per_account="-")
-                    rows.append(row)
-                    print("\t".join(str(v) for v in row.values()), flush=True)
-                for cache in args.cache:
-                    for name in contenders:
-                        # no Dovecot (ceiling), or only a userdb (legacy)
-                        if name == "ceiling" or (name == "legacy" and cost != args.costs[0]):
-                            continue
-                        root = os.path.join(work, "%s-%s" % (db, cost))
-                        os.makedirs(root, exist_ok=True)
-                        install_auth_modules(module_baseline if name.startswith("module@")
-                                             else None)
-                        dovecot = start_dovecot(root, name, server, db, config, cache,
-                                                counter)
-                        try:
-                            tests = [("login", lambda: login_client(dovecot,
-                                                                    scale.PLAIN_PASSWORD),
-                                      logins)]
-                            # a userdb lookup does not depend on the hash
-                            if cost == args.costs[0]:
-                                tests.insert(0, ("userdb", lambda: userdb_client(dovecot), users))
-                            if "iterate" in args.tests and cost == args.costs[0] \
-                                    and not cache and name in ("module", "sql"):
-                                first, total, names, status = list_users(dovecot)
-                                row = dict(accounts=accounts, contender=name, test="iterate",
-                                           hash_cost="-", cache="off", clients=1,
-                                           per_second=round(names / total, 1),
-                                           p50_ms=round(first * 1000, 1),
-                                           p99_ms=round(total * 1000, 1),
-                                           failed=0 if status == 0 and names == accounts
-                                           else 1, pbkdf2="-", pbkdf2_per_account="-")
-                                rows.append(row)
-                                print("\t".join(str(v) for v in row.values()), flush=True)
-                            tests = [t for t in tests if t[0] in args.tests and
-                                     (name != "legacy" or t[0] == "userdb")]
-                            if "rss" in args.tests and name == "module" and not cache \
-                                    and cost == args.costs[0]:
-                                before, after = rss_growth(dovecot, users, args.clients,
-                                                           args.rss_requests)
-                                row = dict(accounts=accounts, contender=name, test="rss",
-                                           hash_cost="-", cache="off", clients=args.clients,
-                                           per_second=args.rss_requests, p50_ms=before,
-                                           p99_ms=after, failed=0, pbkdf2="-",
-                                           pbkdf2_per_account="-")
-                                rows.append(row)
-                                print("\t".join(str(v) for v in row.values()), flush=True)
-                            for kind, make_client, names in tests:
-                                phases = [(kind, None)]
-                                if kind == "login":
-                                    # every account once (the key derivation
-                                    # bounds it), then the timed repeat logins
-                                    phases = [("login-first", len(names)), ("login", None)]
-                                for phase, once in phases:
-                                    before = pbkdf2_count(counter[1])
-                                    if once:
-                                        rate, p50, p99, failed = drive_once(
-                                            make_client, names, args.clients)
-                                    else:
-                                        rate, p50, p99, failed = drive(
-                                            make_client, names, args.clients, args.seconds)
-                                    derived = pbkdf2_count(counter[1]) - before
-                                    row = dict(accounts=accounts, contender=name, test=phase,
-                                               hash_cost=cost, cache="on" if cache else "off",
-                                               clients=args.clients, per_second=round(rate, 1),
-                                               p50_ms=round(p50, 2), p99_ms=round(p99, 2),
-                                               failed=failed,
-                                               pbkdf2=derived if kind == "login" else "-",
-                                               pbkdf2_per_account=round(derived / len(names), 3)
-                                               if kind == "login" else "-")
-                                    rows.append(row)
-                                    print("\t".join(str(v) for v in row.values()), flush=True)
-                        finally:
-                            dovecot.stop()
-            server.query("DROP DATABASE %s" % db)
+                context.update(cost=cost, logins=[scale.addresses(n)["canonical"]
+                                                  for n in own])
+                # every contender once per round, in turn: drift in the
+                # machine shows as a difference between rounds
+                for round_no in range(1, args.rounds + 1):
+                    context["round"] = round_no
+                    if "ceiling" in args.contenders and "userdb" in args.tests \
+                            and cost == args.costs[0]:
+                        run_ceilings(rows, args, context)
+                    run_contenders(rows, args, context, contenders, module_baseline)
+            server.query("DROP DATABASE %s" % context["db"])
     finally:
         server.stop()
         shutil.rmtree(work, ignore_errors=True)
@@ -455,7 +501,8 @@ def write_csv(rows, results_dir):
 
 
 def plot(rows, png):
-    """Requests per second against accounts, per contender, auth cache off."""
+    """Requests per second against accounts, per contender, auth cache off
+    (the mean of the rounds)."""
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
@@ -466,10 +513,10 @@ def plot(rows, png):
             if row["test"] == test and row["cache"] in ("off", "-"):
                 key = "%s (%s hash)" % (row["contender"], row["hash_cost"]) \
                     if test == "login" else row["contender"]
-                series.setdefault(key, []).append((int(row["accounts"]),
-                                                   float(row["per_second"])))
-        for key, points in sorted(series.items()):
-            points.sort()
+                series.setdefault(key, {}).setdefault(int(row["accounts"]), []).append(
+                    float(row["per_second"]))
+        for key, by_size in sorted(series.items()):
+            points = sorted((size, statistics.mean(rates)) for size, rates in by_size.items())
             ax.plot([p[0] for p in points], [p[1] for p in points], marker="o", label=key)
         ax.set_xscale("log")
         ax.set_xlabel("accounts")
@@ -499,8 +546,9 @@ def main():
                         help="applied to the module baseline's tree before it is built: "
                         "e.g. bench/baselines/c22dbdc-lookup-of-0014.patch, the lookup "
                         "statement of the migrations as they landed")
-    parser.add_argument("--baseline-rounds", type=int, default=2,
-                        help="how many times a baseline and this tree's run in turn")
+    parser.add_argument("--rounds", type=int, default=1,
+                        help="every contender (and baseline) runs once per round, in "
+                        "turn; the userdb iteration and RSS tests run in the first alone")
     parser.add_argument("--costs", default="low,real")
     parser.add_argument("--cache", default="off,on")
     parser.add_argument("--tests", default="userdb,login,iterate",
@@ -534,8 +582,7 @@ def main():
     args.verify_cache = args.verify_cache == "on"
     args.costs = args.costs.split(",")
     args.cache = [c == "on" for c in args.cache.split(",")]
-    print("# accounts\tcontender\ttest\thash\tcache\tclients\tper_second\tp50_ms\tp99_ms\tfailed"
-          "\tpbkdf2\tpbkdf2_per_account")
+    print("# " + "\t".join(ROW_FIELDS))
     rows = run(args)
     path = write_csv(rows, args.results)
     if not args.no_plot:

@@ -4,9 +4,17 @@
    are those of tests/lib/mrtest/scale.py, the same rotation of canonical,
    alias and '+' detail addresses.
 
+   With --auth-userdb, the same names from the same N threads go to a
+   Dovecot's auth-userdb socket instead, as LMTP asks for a recipient:
+   every userdb contender is driven by this one client, so that the
+   ratios between them and the ceiling are Dovecot's and the userdb's,
+   not the clients'.
+
    bench-lookup CONFIG ACCOUNTS CLIENTS SECONDS
+   bench-lookup --auth-userdb SOCKET ACCOUNTS CLIENTS SECONDS
    prints: lookups/s p50_ms p99_ms failures */
 
+#include "auth-userdb-client.h"
 #include "mr-config.h"
 #include "mr-db.h"
 #include "mr-resolve.h"
@@ -22,7 +30,9 @@
 
 struct client {
 	pthread_t thread;
+	/* the module's resolution from config, or Dovecot's at the socket */
 	const struct mr_config *config;
+	const char *userdb_socket;
 	unsigned long accounts;
 	double deadline;
 	unsigned int seed;
@@ -57,32 +67,75 @@ static void scale_address(unsigned long n, unsigned int kind, char *buf,
 	}
 }
 
-static void *client_run(void *context)
+/* The next name for c, as scale.py names its accounts. */
+static void next_name(struct client *c, char *name, size_t size)
 {
-	struct client *c = context;
-	struct mr_db *db = mr_db_create(c->config);
 	unsigned long sample = c->accounts < SAMPLE_ACCOUNTS ?
 		c->accounts : SAMPLE_ACCOUNTS;
+	unsigned long n = (unsigned long)rand_r(&c->seed) % sample *
+		(c->accounts / sample) + 1;
 
-	while (db != NULL && now_seconds() < c->deadline &&
-	       c->count < MAX_LATENCIES) {
-		unsigned long n = (unsigned long)rand_r(&c->seed) % sample *
-			(c->accounts / sample) + 1;
-		struct mr_match match;
-		struct mr_error error;
+	scale_address(n, (unsigned int)rand_r(&c->seed), name, size);
+}
+
+/* Runs lookup(target, name) on c's names until its deadline. */
+static void client_loop(struct client *c, void *target,
+			bool (*lookup)(struct client *c, void *target,
+				       const char *name))
+{
+	while (now_seconds() < c->deadline && c->count < MAX_LATENCIES) {
 		char name[128];
 		double start;
 
-		scale_address(n, (unsigned int)rand_r(&c->seed), name,
-			      sizeof(name));
+		next_name(c, name, sizeof(name));
 		start = now_seconds();
-		if (mr_resolve_recipient(db, c->config->recipient_delimiter,
-					 name, &match, &error) != MR_DB_FOUND)
+		if (!lookup(c, target, name))
 			c->failures++;
 		c->latencies[c->count++] = now_seconds() - start;
-		mr_account_wipe(&match.account);
 	}
-	mr_db_destroy(&db);
+}
+
+static bool resolve_lookup(struct client *c, void *target, const char *name)
+{
+	struct mr_match match;
+	struct mr_error error;
+	bool found = mr_resolve_recipient(target, c->config->recipient_delimiter,
+					  name, &match, &error) == MR_DB_FOUND;
+
+	mr_account_wipe(&match.account);
+	return found;
+}
+
+static bool userdb_lookup(struct client *c, void *target, const char *name)
+{
+	(void)c;
+	return auth_userdb_client_lookup(target, name) == AUTH_USERDB_USER;
+}
+
+static void *client_run(void *context)
+{
+	struct client *c = context;
+
+	if (c->userdb_socket != NULL) {
+		struct auth_userdb_client userdb;
+
+		if (!auth_userdb_client_open(&userdb, c->userdb_socket)) {
+			perror(c->userdb_socket);
+			c->failures++;
+			return NULL;
+		}
+		client_loop(c, &userdb, userdb_lookup);
+		auth_userdb_client_close(&userdb);
+	} else {
+		struct mr_db *db = mr_db_create(c->config);
+
+		if (db == NULL) {
+			c->failures++;
+			return NULL;
+		}
+		client_loop(c, db, resolve_lookup);
+		mr_db_destroy(&db);
+	}
 	return NULL;
 }
 
@@ -95,18 +148,23 @@ static int compare_doubles(const void *a, const void *b)
 
 int main(int argc, char *argv[])
 {
-	struct mr_config *config;
+	struct mr_config *config = NULL;
+	const char *userdb_socket = NULL;
 	struct mr_error error;
 	struct client *clients;
 	unsigned long accounts, total = 0, failures = 0;
 	unsigned int count;
 	double seconds, begin, *all;
 
-	if (argc != 5) {
-		fprintf(stderr, "usage: bench-lookup CONFIG ACCOUNTS CLIENTS SECONDS\n");
+	if (argc == 6 && strcmp(argv[1], "--auth-userdb") == 0) {
+		userdb_socket = argv[2];
+		argv++;
+	} else if (argc != 5) {
+		fprintf(stderr, "usage: bench-lookup CONFIG ACCOUNTS CLIENTS SECONDS\n"
+			"       bench-lookup --auth-userdb SOCKET ACCOUNTS CLIENTS SECONDS\n");
 		return 2;
 	}
-	if (mr_config_load(argv[1], &config, &error) < 0) {
+	if (userdb_socket == NULL && mr_config_load(argv[1], &config, &error) < 0) {
 		fprintf(stderr, "bench-lookup: %s\n", error.message);
 		return 2;
 	}
@@ -117,6 +175,7 @@ int main(int argc, char *argv[])
 	begin = now_seconds();
 	for (unsigned int i = 0; i < count; i++) {
 		clients[i].config = config;
+		clients[i].userdb_socket = userdb_socket;
 		clients[i].accounts = accounts;
 		clients[i].deadline = begin + seconds;
 		clients[i].seed = i + 1;
@@ -143,6 +202,7 @@ int main(int argc, char *argv[])
 	       total > 0 ? all[total * 99 / 100] * 1e3 : 0.0, failures);
 	free(all);
 	free(clients);
-	mr_config_free(&config);
+	if (config != NULL)
+		mr_config_free(&config);
 	return failures == 0 ? 0 : 1;
 }

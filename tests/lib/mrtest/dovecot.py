@@ -78,8 +78,10 @@ class Dovecot:
             try:
                 socket.create_connection(("127.0.0.1", self.imap_port), timeout=1).close()
                 socket.create_connection(("127.0.0.1", self.lmtp_port), timeout=1).close()
+                # the listeners come before the master writes its pid
+                self.master_pid()
                 return
-            except OSError:
+            except (OSError, ValueError):
                 time.sleep(0.2)
         raise RuntimeError("dovecot did not start; see " + self.log_path)
 
@@ -89,11 +91,14 @@ class Dovecot:
         while time.time() < deadline and os.path.exists(os.path.join(self.base_dir, "master.pid")):
             time.sleep(0.2)
 
+    def master_pid(self):
+        with open(os.path.join(self.base_dir, "master.pid")) as f:
+            return int(f.read().strip())
+
     def auth_worker_pids(self):
         """Pids of this Dovecot's auth-worker processes: the master's
         children running "auth -w"."""
-        with open(os.path.join(self.base_dir, "master.pid")) as f:
-            master = f.read().strip()
+        master = str(self.master_pid())
         pids = []
         for pid in filter(str.isdigit, os.listdir("/proc")):
             try:
