@@ -167,6 +167,12 @@ def main():
         # (statement, then the found account's groups by a statement of their own)
         variants = {
             "module": (statement, True),
+            # ablations: what the lookup costs without each of its parts
+            "module without the members' statement": (statement, False),
+            "module without the tenant": (replaced(statement, [
+                (TENANT, "'' AS tenant")]), True),
+            "module without the mark (nor the members' statement)": (replaced(statement, [
+                (GROUPED, "0 AS grouped"), (GROUPED_JOIN, "")]), False),
             "the tenant by a join": (replaced(statement, [
                 (TENANT, TENANT_JOINED), (GROUPED_JOIN, GROUPED_JOIN + TENANT_JOIN)]), True),
             "before 0011 (no groups, no tenant)": (replaced(statement, [
