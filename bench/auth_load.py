@@ -139,14 +139,17 @@ def bench_lookup(target, accounts, clients, seconds, meter, program=BENCH_LOOKUP
     socket]: a Dovecot), after a warm-up: (lookups/s, p50 ms, p99 ms,
     failures, the timed run's CPU per lookup from meter)."""
     target = [target] if isinstance(target, str) else target
-    for run_seconds in (WARM_UP_SECONDS, seconds):
-        meter.start()
+
+    def run_for(run_seconds):
         out = subprocess.run([program] + target + [str(accounts), str(clients),
                                                    str(run_seconds)],
                              capture_output=True, text=True)
         if len(out.stdout.split()) != 4:
             raise RuntimeError("bench-lookup failed: %s" % out.stderr.strip())
-    rate, p50, p99, failures = out.stdout.split()
+        return out.stdout.split()
+    run_for(WARM_UP_SECONDS)
+    meter.start()
+    rate, p50, p99, failures = run_for(seconds)
     return (float(rate), float(p50), float(p99), int(failures),
             meter.per_request(float(rate) * seconds))
 
@@ -378,17 +381,17 @@ def run_timed_tests(rows, args, context, name, cache, dovecot):
     if "login" not in args.tests or name == "legacy":
         return
     logins = context["logins"]
+
+    def make_client():
+        return login_client(dovecot, scale.PLAIN_PASSWORD)
     for phase in ("login-first", "login"):
         before = pbkdf2_count(counter)
         meter.start()
         if phase == "login-first":
-            rate, p50, p99, failed = drive_once(
-                lambda: login_client(dovecot, scale.PLAIN_PASSWORD), logins, args.clients)
+            rate, p50, p99, failed = drive_once(make_client, logins, args.clients)
             requests = len(logins)
         else:
-            rate, p50, p99, failed = drive(
-                lambda: login_client(dovecot, scale.PLAIN_PASSWORD), logins, args.clients,
-                args.seconds)
+            rate, p50, p99, failed = drive(make_client, logins, args.clients, args.seconds)
             requests = rate * args.seconds
         derived = pbkdf2_count(counter) - before
         emit(rows, test=phase, per_second=round(rate, 1), p50_ms=round(p50, 2),

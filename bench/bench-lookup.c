@@ -202,7 +202,6 @@ int main(int argc, char *argv[])
 	       total > 0 ? all[total * 99 / 100] * 1e3 : 0.0, failures);
 	free(all);
 	free(clients);
-	if (config != NULL)
-		mr_config_free(&config);
+	mr_config_free(&config);
 	return failures == 0 ? 0 : 1;
 }

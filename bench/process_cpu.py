@@ -23,10 +23,10 @@ def _processes():
     return found
 
 
-def tree_seconds(root):
-    """CPU seconds of root and every process under it; a process that
-    ended is counted in its parent, which waited for it."""
-    processes = _processes()
+def tree_seconds(processes, root):
+    """CPU seconds of root and every process under it, in processes (as
+    _processes() gives them); a process that ended is counted in its
+    parent, which waited for it."""
     children = {}
     for pid, (parent, _) in processes.items():
         children.setdefault(parent, []).append(pid)
@@ -54,8 +54,9 @@ class CpuMeter:
         self.server_pid, self.dovecot_pid = server_pid, dovecot_pid
 
     def _read(self):
-        return (tree_seconds(self.server_pid),
-                tree_seconds(self.dovecot_pid) if self.dovecot_pid else None,
+        processes = _processes()
+        return (tree_seconds(processes, self.server_pid),
+                tree_seconds(processes, self.dovecot_pid) if self.dovecot_pid else None,
                 client_seconds())
 
     def start(self):

@@ -24,11 +24,10 @@ static int print_imports(const char *name, const char *imports)
 int answer_print(const struct mr_config *config,
 		 const struct mr_account *account)
 {
-	int ret = 0;
-
 	struct mr_dovecot_answer answer;
 	const struct mr_field *list = answer.dovecot.list;
 	struct mr_error error;
+	int ret = 0;
 
 	if (mr_dovecot_answer_make(config, account, false, &answer,
 				   &error) < 0) {
